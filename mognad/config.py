@@ -43,9 +43,7 @@ class Settings:
     home: Path = field(default_factory=default_home)
     settle_seconds: float = field(default_factory=lambda: _float("MOGNAD_SETTLE_SECONDS", 30.0))
     min_cell: int = field(default_factory=lambda: _int("MOGNAD_MIN_CELL", 5))
-    max_reject_share: float = field(
-        default_factory=lambda: _float("MOGNAD_MAX_REJECT_SHARE", 0.2)
-    )
+    max_reject_share: float = field(default_factory=lambda: _float("MOGNAD_MAX_REJECT_SHARE", 0.2))
     secrets_file: Path = field(default_factory=default_secrets_file)
 
     # --- zones -------------------------------------------------------------------------

@@ -1,0 +1,63 @@
+"""Ingest → dbt build → Great Expectations → publish. Thin: every task calls `mognad`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from _mognad_defaults import DEFAULT_ARGS, TAGS, WAREHOUSE_POOL
+from airflow.sdk import dag, task
+
+
+@dag(
+    dag_id="mognad_pipeline",
+    description="Läs in leveranser, bygg, validera och publicera marterna",
+    schedule=None,
+    start_date=datetime(2024, 1, 1),
+    catchup=False,
+    default_args=DEFAULT_ARGS,
+    tags=TAGS,
+    max_active_runs=1,
+    doc_md=__doc__,
+)
+def mognad_pipeline():
+    @task
+    def ingest() -> dict:
+        from mognad.config import load_settings
+        from mognad.ingest import ingest as run_ingest
+
+        report = run_ingest(load_settings())
+        print(report.summary())
+        if report.refused:
+            raise RuntimeError("; ".join(report.refused))
+        return {"loaded": report.count("loaded"), "quarantined": report.count("quarantined")}
+
+    @task(pool=WAREHOUSE_POOL)
+    def build() -> None:
+        from mognad.build import export_ingest_log, run_dbt
+        from mognad.config import load_settings
+
+        settings = load_settings()
+        export_ingest_log(settings)
+        run_dbt(settings)
+
+    @task(pool=WAREHOUSE_POOL)
+    def validate() -> str:
+        from mognad.build import validate_marts
+        from mognad.config import load_settings
+
+        outcome = validate_marts(load_settings())
+        if not outcome.success:
+            raise RuntimeError(f"Great Expectations: {outcome.summary}")
+        return outcome.summary
+
+    @task(pool=WAREHOUSE_POOL)
+    def publish() -> str:
+        from mognad.build import publish as do_publish
+        from mognad.config import load_settings
+
+        return str(do_publish(load_settings()))
+
+    ingest() >> build() >> validate() >> publish()
+
+
+mognad_pipeline()

@@ -1,0 +1,17 @@
+{#- Every ingest attempt from the exported ledger; empty before the first export. -#}
+{%- set columns = {
+    "attempt_id": "bigint",
+    "municipality_code": "varchar",
+    "feed": "varchar",
+    "file": "varchar",
+    "sha256": "varchar",
+    "status": "varchar",
+    "rows_read": "bigint",
+    "rows_loaded": "bigint",
+    "rows_rejected": "bigint",
+    "received_at": "timestamp",
+    "load_id": "varchar",
+    "reason": "varchar",
+} -%}
+
+{{ read_raw(source('raw', 'ingest_log'), var('raw_root') ~ '/ingest_log.parquet', columns) }}

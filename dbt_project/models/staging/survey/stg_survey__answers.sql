@@ -1,0 +1,28 @@
+{#- One row per respondent and item, typed, from every survey load in the raw zone. -#}
+{%- set columns = {
+    "load_id": "varchar",
+    "municipality_code": "varchar",
+    "source_file": "varchar",
+    "sha256": "varchar",
+    "received_at": "timestamp",
+    "source_row": "integer",
+    "respondent_id": "varchar",
+    "submitted_at": "timestamp",
+    "wave": "integer",
+    "target_group": "varchar",
+    "gender": "varchar",
+    "department": "varchar",
+    "instrument": "varchar",
+    "item_code": "varchar",
+    "answer": "integer",
+} -%}
+
+with source as (
+    {{ read_raw(source('raw', 'survey'), raw_feed_glob('survey'), columns) }}
+)
+
+select
+    *,
+    -- A respondent is identified within one load (one delivered file).
+    load_id || '/' || respondent_id as respondent_key
+from source

@@ -1,0 +1,198 @@
+"""Run Airflow for mognad: environment, one-time setup, `airflow standalone`, triggering.
+
+The pipeline virtualenv holds Airflow; everything here runs its CLI as subprocesses so the
+same code serves `mognad demo`, the scripts and the tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+from mognad.config import Settings
+from mognad.secrets import read_secrets
+
+DAG_ID = "mognad_pipeline"
+WAREHOUSE_POOL = "mognad_warehouse"
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def airflow_env(settings: Settings, port: int = 8080) -> dict[str, str]:
+    secrets = read_secrets(settings.secrets_file)
+    home = settings.airflow_home
+    env = dict(os.environ)
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "MOGNAD_HOME": str(settings.home),
+            "MOGNAD_SECRETS_FILE": str(settings.secrets_file),
+            "MOGNAD_SETTLE_SECONDS": str(settings.settle_seconds),
+            "MOGNAD_MIN_CELL": str(settings.min_cell),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(settings.dags_dir),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(home / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "4",
+            "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Europe/Stockholm",
+            "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "60",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+            "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "30",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+            "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+            "NO_PROXY": "*",
+        }
+    )
+    for name, var in (
+        ("AIRFLOW_FERNET_KEY", "AIRFLOW__CORE__FERNET_KEY"),
+        ("AIRFLOW_API_SECRET_KEY", "AIRFLOW__API__SECRET_KEY"),
+        ("AIRFLOW_JWT_SECRET", "AIRFLOW__API_AUTH__JWT_SECRET"),
+    ):
+        if secrets.get(name):
+            env[var] = secrets[name]
+    return env
+
+
+def run_cli(settings: Settings, *args: str, port: int = 8080, check: bool = True, **kw):
+    return subprocess.run(
+        [_bin("airflow"), *args],
+        env=airflow_env(settings, port),
+        check=check,
+        text=True,
+        capture_output=True,
+        **kw,
+    )
+
+
+def setup(settings: Settings, progress: Callable[[str], None] = print, port: int = 8080) -> None:
+    """Idempotent: metadata database, admin password file, the warehouse pool."""
+    home = settings.airflow_home
+    (home / "plugins").mkdir(parents=True, exist_ok=True)
+    secrets = read_secrets(settings.secrets_file)
+    pw_file = home / "passwords.json"
+    if secrets.get("AIRFLOW_ADMIN_PASSWORD"):
+        pw_file.write_text(json.dumps({"admin": secrets["AIRFLOW_ADMIN_PASSWORD"]}))
+        os.chmod(pw_file, 0o600)
+    progress("Airflow: metadatadatabas / metadata database (airflow db migrate)")
+    try:
+        run_cli(settings, "db", "migrate", port=port)
+        run_cli(
+            settings,
+            "pools",
+            "set",
+            WAREHOUSE_POOL,
+            "1",
+            "En skrivare åt gången i DuckDB / one DuckDB writer at a time",
+            port=port,
+        )
+    except subprocess.CalledProcessError as exc:
+        tail = (exc.stderr or exc.stdout or "").strip().splitlines()[-5:]
+        raise RuntimeError("Airflow setup failed: " + " | ".join(tail)) from exc
+
+
+def dags_test(settings: Settings, dag_id: str = DAG_ID, timeout: float = 900):
+    """Run the DAG once with real Airflow (`airflow dags test`), in this process's view."""
+    return run_cli(settings, "dags", "test", dag_id, check=False, timeout=timeout)
+
+
+def start_standalone(settings: Settings, port: int = 8080) -> subprocess.Popen:
+    log = settings.airflow_home / "standalone.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [_bin("airflow"), "standalone"],
+        env=airflow_env(settings, port),
+        stdout=open(log, "ab"),  # noqa: SIM115 - owned by the child process
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def wait_healthy(port: int, timeout: float = 180, proc: subprocess.Popen | None = None) -> None:
+    url = f"http://127.0.0.1:{port}/api/v2/monitor/health"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"Airflow stopped during start (exit {proc.returncode})")
+        try:
+            body = requests.get(url, timeout=5).json()
+            if body.get("scheduler", {}).get("status") == "healthy":
+                return
+        except (requests.RequestException, ValueError):
+            pass
+        time.sleep(2)
+    raise TimeoutError(f"Airflow was not healthy within {timeout:.0f} s ({url})")
+
+
+class Api:
+    """A small client for Airflow's REST API v2 with the SimpleAuthManager token."""
+
+    def __init__(self, settings: Settings, port: int = 8080):
+        self.base = f"http://127.0.0.1:{port}"
+        password = read_secrets(settings.secrets_file)["AIRFLOW_ADMIN_PASSWORD"]
+        r = requests.post(
+            f"{self.base}/auth/token",
+            json={"username": "admin", "password": password},
+            timeout=30,
+        )
+        r.raise_for_status()
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+
+    def call(self, method: str, path: str, **kw) -> dict:
+        r = self.session.request(method, f"{self.base}/api/v2{path}", timeout=30, **kw)
+        r.raise_for_status()
+        return r.json() if r.content else {}
+
+    def wait_for_dag(self, dag_id: str, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                self.call("GET", f"/dags/{dag_id}")
+                return
+            except requests.HTTPError:
+                time.sleep(2)
+        raise TimeoutError(f"DAG {dag_id} was not parsed within {timeout:.0f} s")
+
+    def trigger(self, dag_id: str) -> str:
+        self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+        run = self.call("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None})
+        return run["dag_run_id"]
+
+    def wait_run(
+        self,
+        dag_id: str,
+        run_id: str,
+        progress: Callable[[str], None] = print,
+        timeout: float = 900,
+    ) -> str:
+        deadline = time.monotonic() + timeout
+        seen: dict[str, str] = {}
+        while time.monotonic() < deadline:
+            tis = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")
+            for ti in tis.get("task_instances", []):
+                state = ti.get("state") or "queued"
+                if seen.get(ti["task_id"]) != state:
+                    seen[ti["task_id"]] = state
+                    progress(f"    {ti['task_id']}: {state}")
+            state = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"]
+            if state in ("success", "failed"):
+                return state
+            time.sleep(3)
+        raise TimeoutError(f"DAG run {run_id} did not finish within {timeout:.0f} s")

@@ -1,0 +1,137 @@
+"""The `mognad` command line: the same functions the Airflow DAGs call."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from mognad.config import Settings, load_settings
+
+
+def _say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def cmd_setup(args, settings: Settings) -> int:
+    from mognad.secrets import ensure_secrets
+
+    _, created = ensure_secrets(settings.secrets_file)
+    if created:
+        _say(f"Hemligheter skapade / secrets generated: {', '.join(created)}")
+    _say(f"Hemlighetsfil / secrets file: {settings.secrets_file}")
+    for zone in (settings.inbox, settings.raw, settings.state, settings.warehouse_dir):
+        zone.mkdir(parents=True, exist_ok=True)
+    return 0
+
+
+def cmd_demo_data(args, settings: Settings) -> int:
+    from mognad.demo import generate
+
+    municipalities = args.municipalities.split(",") if args.municipalities else None
+    kwargs = {"municipalities": municipalities} if municipalities else {}
+    started = time.monotonic()
+    summary = generate(
+        Path(args.inbox) if args.inbox else settings.inbox,
+        seed=args.seed,
+        scale=args.scale,
+        progress=_say,
+        **kwargs,
+    )
+    files = getattr(summary, "files", [])
+    _say(f"Demodata: {len(files)} filer/files på/in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def cmd_ingest(args, settings: Settings) -> int:
+    from mognad.ingest import ingest
+
+    report = ingest(settings, progress=_say)
+    _say(report.summary())
+    if report.refused:
+        _say("mognad ingest: " + "; ".join(report.refused))
+        return 2
+    return 0
+
+
+def cmd_build(args, settings: Settings) -> int:
+    from mognad.build import BuildError, build
+
+    try:
+        build(settings)
+    except BuildError as exc:
+        _say(f"mognad build: misslyckades / failed: {exc}")
+        return 1
+    return 0
+
+
+def cmd_run(args, settings: Settings) -> int:
+    rc = cmd_ingest(args, settings)
+    if rc:
+        return rc
+    return cmd_build(args, settings)
+
+
+def cmd_demo(args, settings: Settings) -> int:
+    from mognad.platform import run_demo
+
+    return run_demo(
+        settings,
+        airflow_port=args.airflow_port,
+        superset_port=args.superset_port,
+        scale=args.scale,
+        seed=args.seed,
+        wait=not args.no_wait,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="mognad",
+        description="Digital mognad: läs in leveranser, bygg och publicera marterna.",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("setup", help="generate secrets (once) and create the zones")
+    d = sub.add_parser("demo-data", help="write deterministic demo files into the inbox")
+    d.add_argument("--seed", type=int, default=2024)
+    d.add_argument("--scale", type=float, default=1.0)
+    d.add_argument("--municipalities", help="comma-separated codes (default: Västernorrland)")
+    d.add_argument("--inbox", help="target inbox (default: $MOGNAD_HOME/ingest)")
+    sub.add_parser("ingest", help="take every settled file in the inbox once")
+    b = sub.add_parser("build", help="build, validate and publish the marts")
+    b.add_argument("--full", action="store_true", help="rebuild everything (the default now)")
+    sub.add_parser("run", help="ingest, then build")
+    demo = sub.add_parser("demo", help="bring up Airflow and Superset with demo data")
+    demo.add_argument("--airflow-port", type=int, default=8080)
+    demo.add_argument("--superset-port", type=int, default=8088)
+    demo.add_argument("--scale", type=float, default=1.0)
+    demo.add_argument("--seed", type=int, default=2024)
+    demo.add_argument("--no-wait", action="store_true", help="stop after the first run")
+    return p
+
+
+COMMANDS = {
+    "setup": cmd_setup,
+    "demo-data": cmd_demo_data,
+    "ingest": cmd_ingest,
+    "build": cmd_build,
+    "run": cmd_run,
+    "demo": cmd_demo,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = load_settings()
+    try:
+        return COMMANDS[args.command](args, settings)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # one line, never a traceback, for people at a terminal
+        _say(f"mognad {args.command}: {exc.__class__.__name__}: {exc}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,396 @@
+"""The three feeds of the data contract: columns, aliases and row rules.
+
+Each parser turns a :class:`~mognad.ingest.readers.Sheet` into landed records plus the
+problems found, row by row. A problem names the row (as a person counts it), the column
+as it was written in the file, and a code from :mod:`mognad.ingest.problems`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from mognad.ingest import values as V
+from mognad.ingest.identity import normalise, pseudonymise
+from mognad.ingest.problems import Problem, problem
+from mognad.ingest.readers import Sheet
+from mognad.reference import codebook
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+    description: str = ""
+
+
+FEED_COLUMNS: dict[str, tuple[Column, ...]] = {
+    "survey": (
+        Column("respondent_id", ("svars_id", "svarsid", "respondent"), True, "unikt svars-id"),
+        Column("submitted_at", ("inskickad", "datum"), True, "datum eller datum och tid"),
+        Column("target_group", ("målgrupp", "roll"), True, "förtroendevald, chef, medarbetare"),
+        Column("gender", ("kön",), False, "kvinna, man, annat"),
+        Column("department", ("förvaltning",), False, ""),
+        Column("instrument", ("enkät",), False, "dimios (standard) eller digcomp"),
+    ),
+    "training": (
+        Column("person_id", ("personnummer",), True, "personnummer eller samordningsnummer"),
+        Column("course_code", ("kurskod",), True, ""),
+        Column("course_name", ("kursnamn",), False, ""),
+        Column("completed_at", ("slutförd", "datum"), False, "krävs för slutförda rader"),
+        Column("status", ("status",), False, "completed, passed, failed, incomplete, started"),
+        Column("format", ("form",), False, "e-learning, workshop, other"),
+        Column("hours", ("timmar",), False, "decimaltal, komma eller punkt"),
+    ),
+    "hr": (
+        Column("person_id", ("personnummer",), True, "personnummer eller samordningsnummer"),
+        Column("snapshot_date", ("datum", "period"), True, "datum eller ÅÅÅÅ-MM"),
+        Column("department", ("förvaltning",), True, ""),
+        Column("unit", ("enhet",), False, ""),
+        Column("target_group", ("målgrupp", "roll"), False, "förtroendevald, chef, medarbetare"),
+        Column("manager", ("chef",), False, "ja/nej, används när målgrupp saknas"),
+        Column("gender", ("kön",), False, "kvinna, man, annat (K/M)"),
+        Column("aid_code", ("aid", "aid-kod"), False, "6 siffror"),
+        Column("fte", ("sysselsättningsgrad",), False, "procent eller andel"),
+    ),
+}
+
+KEYED_FEEDS = ("training", "hr")
+
+
+def header_key(text: str) -> str:
+    return re.sub(r"[\s_\-]+", "", str(text or "").strip().lower())
+
+
+@dataclass
+class HeaderMap:
+    columns: dict[str, int]
+    original: dict[str, str]
+    items: dict[str, int] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+
+def map_header(feed: str, header: list[str]) -> HeaderMap:
+    keys = [header_key(h) for h in header]
+    columns: dict[str, int] = {}
+    original: dict[str, str] = {}
+    for col in FEED_COLUMNS[feed]:
+        for alias in (col.name, *col.aliases):
+            k = header_key(alias)
+            if k in keys and col.name not in columns:
+                idx = keys.index(k)
+                if idx in columns.values():
+                    continue
+                columns[col.name] = idx
+                original[col.name] = header[idx].strip()
+    items: dict[str, int] = {}
+    if feed == "survey":
+        known = {code.lower(): code for book in codebook().values() for code in book}
+        for idx, k in enumerate(keys):
+            if k in known and idx not in columns.values():
+                items[known[k]] = idx
+                original[known[k]] = header[idx].strip()
+    missing = [c.name for c in FEED_COLUMNS[feed] if c.required and c.name not in columns]
+    return HeaderMap(columns, original, items, missing)
+
+
+@dataclass
+class Parsed:
+    records: list[dict]
+    rows_read: int
+    rows_loaded: int
+    problems: list[Problem]
+    fatal: Problem | None = None
+
+
+@dataclass
+class Context:
+    key: bytes | None
+    today: dt.date = field(default_factory=dt.date.today)
+
+
+def _cell(row: list, idx: int | None) -> str:
+    if idx is None or idx >= len(row):
+        return ""
+    return V.clean(row[idx])
+
+
+def _fatal(rows_read: int, p: Problem) -> Parsed:
+    return Parsed([], rows_read, 0, [p], p)
+
+
+def parse(feed: str, sheet: Sheet, ctx: Context) -> Parsed:
+    if sheet.kind == "json":
+        if feed != "training":
+            return _fatal(
+                0, problem("unreadable", detail=f"JSON accepted for training only ({feed})")
+            )
+        return _parse_xapi(sheet, ctx)
+    if not sheet.header:
+        return _fatal(0, problem("empty_file"))
+    hmap = map_header(feed, sheet.header)
+    if hmap.missing:
+        names = ", ".join(hmap.missing)
+        return _fatal(len(sheet.rows), problem("missing_column", 1, names, names))
+    if not sheet.rows:
+        return _fatal(0, problem("empty_file"))
+    parser: Callable = {"survey": _survey_row, "training": _training_row, "hr": _hr_row}[feed]
+    if feed == "survey" and not hmap.items:
+        return _fatal(len(sheet.rows), problem("no_items", 1))
+    state: dict = {"seen": set()}
+    records: list[dict] = []
+    problems: list[Problem] = []
+    loaded = 0
+    for row, row_no in zip(sheet.rows, sheet.row_numbers, strict=True):
+        out, errs = parser(row, row_no, hmap, ctx, sheet.kind == "xlsx", state)
+        if errs:
+            problems.extend(errs)
+            continue
+        records.extend(out)
+        loaded += 1
+    return Parsed(records, len(sheet.rows), loaded, problems)
+
+
+def _col(hmap: HeaderMap, name: str) -> str:
+    return hmap.original.get(name, name)
+
+
+def _survey_row(row, row_no, hmap, ctx, excel, state):
+    errs: list[Problem] = []
+    c = hmap.columns
+    rid = _cell(row, c["respondent_id"])
+    if not rid:
+        errs.append(problem("missing_value", row_no, _col(hmap, "respondent_id")))
+    elif rid in state["seen"]:
+        errs.append(problem("duplicate_id", row_no, _col(hmap, "respondent_id")))
+    submitted = V.timestamp(_cell(row, c["submitted_at"]), excel=excel)
+    if submitted is None:
+        code = "missing_value" if not _cell(row, c["submitted_at"]) else "invalid_date"
+        errs.append(problem(code, row_no, _col(hmap, "submitted_at")))
+    tg = V.target_group(_cell(row, c["target_group"]))
+    if tg is None:
+        errs.append(problem("invalid_target_group", row_no, _col(hmap, "target_group")))
+    gender = V.gender(_cell(row, c.get("gender")))
+    if gender is None:
+        errs.append(problem("invalid_gender", row_no, _col(hmap, "gender")))
+    instrument = V.norm(_cell(row, c.get("instrument")))
+    books = codebook()
+    if not instrument:
+        owners = {inst for inst, book in books.items() for code in hmap.items if code in book}
+        instrument = owners.pop() if len(owners) == 1 else "dimios"
+    book = books.get(instrument)
+    if book is None:
+        errs.append(problem("unknown_instrument", row_no, _col(hmap, "instrument")))
+        return [], errs
+    answers: dict[str, int | None] = {}
+    for code, idx in hmap.items.items():
+        item = book.get(code)
+        if item is None:
+            continue
+        raw = _cell(row, idx)
+        try:
+            value = V.answer(raw)
+        except ValueError:
+            errs.append(problem("invalid_answer", row_no, _col(hmap, code)))
+            continue
+        if value is not None and not item.scale_min <= value <= item.scale_max:
+            scale = f"{item.scale_min}–{item.scale_max}"
+            errs.append(problem("out_of_scale", row_no, _col(hmap, code), scale))
+            continue
+        answers[code] = value
+    if errs:
+        return [], errs
+    state["seen"].add(rid)
+    base = {
+        "respondent_id": rid,
+        "submitted_at": submitted,
+        "wave": submitted.year,
+        "target_group": tg,
+        "gender": gender,
+        "department": _cell(row, c.get("department")) or None,
+        "instrument": instrument,
+        "source_row": row_no,
+    }
+    return [{**base, "item_code": code, "answer": a} for code, a in answers.items()], []
+
+
+def _person(raw: str, row_no: int, column: str, ctx: Context) -> tuple[str | None, Problem | None]:
+    twelve = normalise(raw, ctx.today)
+    if twelve is None:
+        code = "missing_value" if not raw else "invalid_personnummer"
+        return None, problem(code, row_no, column)
+    return pseudonymise(ctx.key, twelve), None
+
+
+STATUSES = {
+    "completed": "completed",
+    "complete": "completed",
+    "slutförd": "completed",
+    "genomförd": "completed",
+    "klar": "completed",
+    "passed": "passed",
+    "godkänd": "passed",
+    "failed": "failed",
+    "underkänd": "failed",
+    "incomplete": "incomplete",
+    "ej slutförd": "incomplete",
+    "ofullständig": "incomplete",
+    "started": "started",
+    "påbörjad": "started",
+    "browsed": "started",
+    "not attempted": "started",
+    "attempted": "started",
+}
+FORMATS = {
+    "e-learning": "e-learning",
+    "elearning": "e-learning",
+    "webb": "e-learning",
+    "webbutbildning": "e-learning",
+    "webbkurs": "e-learning",
+    "online": "e-learning",
+    "workshop": "workshop",
+    "seminarium": "workshop",
+    "other": "other",
+    "annat": "other",
+    "övrigt": "other",
+}
+
+
+def _training_record(
+    pkey, course_code, course_name, completed_at, status, fmt, hours, row_no
+) -> dict:
+    return {
+        "person_key": pkey,
+        "course_code": course_code,
+        "course_name": course_name or None,
+        "completed_at": completed_at,
+        "status": status,
+        "completed": status in ("completed", "passed"),
+        "format": fmt,
+        "hours": hours,
+        "source_row": row_no,
+    }
+
+
+def _training_row(row, row_no, hmap, ctx, excel, state):
+    errs: list[Problem] = []
+    c = hmap.columns
+    pkey, err = _person(_cell(row, c["person_id"]), row_no, _col(hmap, "person_id"), ctx)
+    if err:
+        errs.append(err)
+    course = _cell(row, c["course_code"])
+    if not course:
+        errs.append(problem("missing_value", row_no, _col(hmap, "course_code")))
+    raw_date = _cell(row, c.get("completed_at"))
+    completed_at = V.date_or_month(raw_date, excel=excel) if raw_date else None
+    if raw_date and completed_at is None:
+        errs.append(problem("invalid_date", row_no, _col(hmap, "completed_at")))
+    raw_status = V.norm(_cell(row, c.get("status")))
+    if raw_status:
+        status = STATUSES.get(raw_status)
+        if status is None:
+            errs.append(problem("invalid_status", row_no, _col(hmap, "status")))
+    else:
+        status = "completed" if completed_at else "started"
+    if status in ("completed", "passed") and not raw_date:
+        errs.append(problem("missing_value", row_no, _col(hmap, "completed_at")))
+    raw_fmt = V.norm(_cell(row, c.get("format")))
+    fmt = FORMATS.get(raw_fmt, "other") if raw_fmt else None
+    try:
+        hours = V.number(_cell(row, c.get("hours")))
+    except ValueError:
+        hours = None
+        errs.append(problem("invalid_number", row_no, _col(hmap, "hours")))
+    if errs:
+        return [], errs
+    name = _cell(row, c.get("course_name"))
+    return [_training_record(pkey, course, name, completed_at, status, fmt, hours, row_no)], []
+
+
+def _parse_xapi(sheet: Sheet, ctx: Context) -> Parsed:
+    records: list[dict] = []
+    problems: list[Problem] = []
+    for stmt, row_no in zip(sheet.records, sheet.row_numbers, strict=True):
+        if not isinstance(stmt, dict):
+            problems.append(problem("unreadable", row_no, None, "not an xAPI statement"))
+            continue
+        actor = (stmt.get("actor") or {}).get("account") or {}
+        pkey, err = _person(V.clean(actor.get("name")), row_no, "actor.account.name", ctx)
+        obj = stmt.get("object") or {}
+        course = V.clean(obj.get("id"))
+        verb = V.clean((stmt.get("verb") or {}).get("id")).rsplit("/", 1)[-1].lower()
+        row_errs = [err] if err else []
+        if not course:
+            row_errs.append(problem("missing_value", row_no, "object.id"))
+        status = STATUSES.get(verb)
+        if status is None:
+            row_errs.append(problem("invalid_status", row_no, "verb.id"))
+        ts = V.timestamp(stmt.get("timestamp"))
+        if status in ("completed", "passed") and ts is None:
+            row_errs.append(problem("invalid_date", row_no, "timestamp"))
+        if row_errs:
+            problems.extend(row_errs)
+            continue
+        names = ((obj.get("definition") or {}).get("name")) or {}
+        name = names.get("sv-SE") or names.get("sv") or next(iter(names.values()), None)
+        day = ts.date() if ts else None
+        records.append(
+            _training_record(pkey, course, name, day, status, "e-learning", None, row_no)
+        )
+    return Parsed(records, len(sheet.records), len(records), problems)
+
+
+def _hr_row(row, row_no, hmap, ctx, excel, state):
+    errs: list[Problem] = []
+    c = hmap.columns
+    pkey, err = _person(_cell(row, c["person_id"]), row_no, _col(hmap, "person_id"), ctx)
+    if err:
+        errs.append(err)
+    snap = V.date_or_month(_cell(row, c["snapshot_date"]), excel=excel)
+    if snap is None:
+        code = "missing_value" if not _cell(row, c["snapshot_date"]) else "invalid_date"
+        errs.append(problem(code, row_no, _col(hmap, "snapshot_date")))
+    dept = _cell(row, c["department"])
+    if not dept:
+        errs.append(problem("missing_value", row_no, _col(hmap, "department")))
+    raw_tg = _cell(row, c.get("target_group"))
+    if raw_tg:
+        tg = V.target_group(raw_tg)
+        if tg is None:
+            errs.append(problem("invalid_target_group", row_no, _col(hmap, "target_group")))
+    else:
+        tg = "chef" if V.yes_no(_cell(row, c.get("manager"))) else "medarbetare"
+    gender = V.gender(_cell(row, c.get("gender")))
+    if gender is None:
+        errs.append(problem("invalid_gender", row_no, _col(hmap, "gender")))
+    aid = _cell(row, c.get("aid_code"))
+    if aid:
+        if aid.isdigit() and len(aid) < 6 and excel:
+            aid = aid.zfill(6)
+        if not re.fullmatch(r"\d{6}", aid):
+            errs.append(problem("invalid_code", row_no, _col(hmap, "aid_code"), "6 siffror/digits"))
+    try:
+        fte = V.number(_cell(row, c.get("fte")))
+        if fte is not None and fte > 1.5:
+            fte = fte / 100
+    except ValueError:
+        fte = None
+        errs.append(problem("invalid_number", row_no, _col(hmap, "fte")))
+    if errs:
+        return [], errs
+    return [
+        {
+            "person_key": pkey,
+            "snapshot_date": snap,
+            "department": dept,
+            "unit": _cell(row, c.get("unit")) or None,
+            "target_group": tg,
+            "gender": gender,
+            "aid_code": aid or None,
+            "fte": fte,
+            "source_row": row_no,
+        }
+    ], []

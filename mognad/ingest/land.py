@@ -1,0 +1,110 @@
+"""Land parsed records in the raw zone: immutable Parquet, one folder per load."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+PROVENANCE = [
+    ("load_id", pa.string()),
+    ("municipality_code", pa.string()),
+    ("source_file", pa.string()),
+    ("sha256", pa.string()),
+    ("received_at", pa.timestamp("us")),
+    ("source_row", pa.int32()),
+]
+
+FEED_SCHEMAS: dict[str, pa.Schema] = {
+    "survey": pa.schema(
+        PROVENANCE
+        + [
+            ("respondent_id", pa.string()),
+            ("submitted_at", pa.timestamp("us")),
+            ("wave", pa.int32()),
+            ("target_group", pa.string()),
+            ("gender", pa.string()),
+            ("department", pa.string()),
+            ("instrument", pa.string()),
+            ("item_code", pa.string()),
+            ("answer", pa.int32()),
+        ]
+    ),
+    "training": pa.schema(
+        PROVENANCE
+        + [
+            ("person_key", pa.string()),
+            ("course_code", pa.string()),
+            ("course_name", pa.string()),
+            ("completed_at", pa.date32()),
+            ("status", pa.string()),
+            ("completed", pa.bool_()),
+            ("format", pa.string()),
+            ("hours", pa.float64()),
+        ]
+    ),
+    "hr": pa.schema(
+        PROVENANCE
+        + [
+            ("person_key", pa.string()),
+            ("snapshot_date", pa.date32()),
+            ("department", pa.string()),
+            ("unit", pa.string()),
+            ("target_group", pa.string()),
+            ("gender", pa.string()),
+            ("aid_code", pa.string()),
+            ("fte", pa.float64()),
+        ]
+    ),
+}
+
+
+def load_dir(raw: Path, feed: str, municipality_code: str, load_id: str) -> Path:
+    return raw / f"feed={feed}" / f"municipality_code={municipality_code}" / f"load_id={load_id}"
+
+
+def land(
+    raw: Path,
+    feed: str,
+    municipality_code: str,
+    load_id: str,
+    records: list[dict],
+    provenance: dict,
+    received_at: dt.datetime,
+) -> Path:
+    """Write the load atomically (temp folder, fsync, rename). Idempotent per load_id."""
+    target = load_dir(raw, feed, municipality_code, load_id)
+    if (target / "data.parquet").exists():
+        return target
+    schema = FEED_SCHEMAS[feed]
+    extra = {
+        "load_id": load_id,
+        "municipality_code": municipality_code,
+        "source_file": provenance["file"],
+        "sha256": provenance["sha256"],
+        "received_at": received_at,
+    }
+    columns = {}
+    for name in schema.names:
+        if name in extra:
+            columns[name] = [extra[name]] * len(records)
+        else:
+            columns[name] = [r.get(name) for r in records]
+    table = pa.Table.from_pydict(columns, schema=schema)
+    table = table.replace_schema_metadata(
+        {k.encode(): str(v).encode() for k, v in provenance.items()}
+    )
+    tmp = target.parent / f".tmp-{load_id}-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    path = tmp / "data.parquet"
+    pq.write_table(table, path)
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, target)
+    return target

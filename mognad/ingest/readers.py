@@ -1,0 +1,187 @@
+"""Read what municipalities drop: CSV (any common dialect and encoding), XLSX and JSON.
+
+Every reader returns a :class:`Sheet`: the header, the data rows as text, and for each row
+its number as a person counts it in the file (header = row 1 for CSV; the sheet's own row
+numbers for XLSX; the statement or line number for JSON).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+
+class UnreadableFile(Exception):
+    """The file cannot be read at all (the reason is safe to show: it holds no cell values)."""
+
+
+@dataclass
+class Sheet:
+    header: list[str]
+    rows: list[list[str | None]]
+    row_numbers: list[int]
+    kind: str  # csv, xlsx, json
+    encoding: str | None = None
+    delimiter: str | None = None
+    records: list[dict] = field(default_factory=list)  # json only
+
+
+def detect_kind(data: bytes) -> str:
+    head = data[:8]
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    stripped = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if stripped in (b"[", b"{"):
+        return "json"
+    return "csv"
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """UTF-8 (with or without BOM) first; Windows-1252 (Excel's Swedish export) otherwise."""
+    if b"\x00" in data[:4096]:
+        raise UnreadableFile("binary content (NUL bytes)")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile("neither UTF-8 nor Windows-1252 text") from exc
+    return text, "cp1252"
+
+
+def sniff_delimiter(text: str) -> str:
+    sample_lines = [ln for ln in text.splitlines() if ln.strip()][:50]
+    sample = "\n".join(sample_lines)
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=";,\t").delimiter
+    except csv.Error:
+        counts = {d: sample_lines[0].count(d) if sample_lines else 0 for d in ";,\t"}
+        best = max(counts, key=counts.get)
+        return best if counts[best] else ","
+
+
+def read_csv_bytes(data: bytes) -> Sheet:
+    text, encoding = decode(data)
+    if not text.strip():
+        return Sheet([], [], [], "csv", encoding, None)
+    delimiter = sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header: list[str] | None = None
+    rows: list[list[str | None]] = []
+    numbers: list[int] = []
+    try:
+        for record in reader:
+            line_no = reader.line_num
+            if header is None:
+                if not any(cell.strip() for cell in record):
+                    continue
+                header = record
+                continue
+            if not any(cell.strip() for cell in record):
+                continue
+            rows.append(record)
+            numbers.append(line_no)
+    except csv.Error as exc:
+        raise UnreadableFile(f"CSV syntax error: {exc.__class__.__name__}") from exc
+    return Sheet(header or [], rows, numbers, "csv", encoding, delimiter)
+
+
+@cache
+def _excel_extension() -> str:
+    import duckdb_extension_excel
+
+    base = Path(duckdb_extension_excel.__file__).parent
+    found = sorted(base.glob("extensions/*/excel.duckdb_extension"))
+    if not found:
+        raise RuntimeError("duckdb-extension-excel is installed without its extension file")
+    return str(found[-1])
+
+
+_DIMENSION = re.compile(rb'<dimension ref="([A-Z]+\d+(?::[A-Z]+\d+)?)"')
+
+
+def _sheet_range(path: Path) -> str | None:
+    with zipfile.ZipFile(path) as zf:
+        names = [n for n in zf.namelist() if n.startswith("xl/worksheets/sheet")]
+        if not names:
+            raise UnreadableFile("XLSX without worksheets")
+        with zf.open(sorted(names)[0]) as f:
+            m = _DIMENSION.search(f.read(4096))
+    if not m:
+        return None
+    ref = m.group(1).decode()
+    return ref if ":" in ref else f"{ref}:{ref}"
+
+
+def read_xlsx(path: Path) -> Sheet:
+    try:
+        rng = _sheet_range(path)
+    except (zipfile.BadZipFile, OSError, KeyError) as exc:
+        raise UnreadableFile("damaged XLSX (not a valid zip)") from exc
+    start_row = int(re.sub(r"[A-Z]", "", rng.split(":")[0])) if rng else 1
+    con = duckdb.connect()
+    try:
+        con.execute(f"LOAD '{_excel_extension()}'")
+        args = "header=false, all_varchar=true, stop_at_empty=false"
+        if rng:
+            args += f", range='{rng}'"
+        result = con.execute(f"SELECT * FROM read_xlsx(?, {args})", [str(path)]).fetchall()
+    except duckdb.Error as exc:
+        raise UnreadableFile("damaged XLSX (the first sheet cannot be read)") from exc
+    finally:
+        con.close()
+    header: list[str] | None = None
+    rows: list[list[str | None]] = []
+    numbers: list[int] = []
+    for offset, record in enumerate(result):
+        values = [None if v is None else str(v) for v in record]
+        if not any(v is not None and v.strip() for v in values):
+            continue
+        if header is None:
+            header = [v or "" for v in values]
+            continue
+        rows.append(values)
+        numbers.append(start_row + offset)
+    return Sheet(header or [], rows, numbers, "xlsx")
+
+
+def read_json_bytes(data: bytes) -> Sheet:
+    text, encoding = decode(data)
+    stripped = text.lstrip()
+    records: list[dict] = []
+    numbers: list[int] = []
+    try:
+        if stripped.startswith("["):
+            parsed = json.loads(text)
+            for i, rec in enumerate(parsed, start=1):
+                records.append(rec)
+                numbers.append(i)
+        else:
+            for i, line in enumerate(text.splitlines(), start=1):
+                if line.strip():
+                    records.append(json.loads(line))
+                    numbers.append(i)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise UnreadableFile("invalid JSON") from exc
+    return Sheet([], [], numbers, "json", encoding, None, records)
+
+
+def read_file(path: Path, data: bytes) -> Sheet:
+    kind = detect_kind(data)
+    if kind == "xlsx":
+        return read_xlsx(path)
+    if kind == "json":
+        return read_json_bytes(data)
+    return read_csv_bytes(data)

@@ -1,0 +1,92 @@
+"""Receipts back to the municipality: JSON and a plain-text twin (Swedish, then English)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+from mognad.ingest.problems import CATALOGUE
+
+MAX_PROBLEMS = 1000
+
+STATUS_TEXT = {
+    "loaded": ("Inläst", "Loaded"),
+    "duplicate": ("Dubblett – samma innehåll har redan lästs in", "Duplicate – already loaded"),
+    "quarantined": ("I karantän – filen lästes inte in", "Quarantined – the file was not loaded"),
+}
+
+
+def display_name(name: str) -> str:
+    """A file name safe to show and to use in a receipt's name (no separators, no controls)."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return re.sub(r"[\x00-\x1f\x7f/\\]", "_", text).replace("..", "__") or "_"
+
+
+def neutralise(text: str) -> str:
+    """Keep spreadsheet programs from reading a value as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def render_text(receipt: dict) -> str:
+    sv_status, en_status = STATUS_TEXT[receipt["status"]]
+    problems = receipt["problems"]
+    lines = [
+        f"Kvitto för {neutralise(receipt['file'])}",
+        f"Status: {sv_status}",
+        f"Kommun: {receipt['municipality_code']}  Flöde: {receipt['feed']}",
+        f"Rader lästa: {receipt['rows_read']}, inlästa: {receipt['rows_loaded']}, "
+        f"underkända: {receipt['rows_rejected']}",
+        f"Kontrollsumma (SHA-256): {receipt['sha256']}",
+    ]
+    if problems:
+        lines.append("Problem:")
+        for p in problems:
+            sv = CATALOGUE.get(p["code"], (p["code"], p["code"]))[0]
+            where = f"rad {p['row']}" if p["row"] is not None else "filen"
+            col = f", kolumn {neutralise(p['column'])}" if p["column"] else ""
+            lines.append(f"  - {where}{col}: {sv} [{p['code']}]")
+    lines += [
+        "",
+        f"Receipt for {neutralise(receipt['file'])}",
+        f"Status: {en_status}",
+        f"Municipality: {receipt['municipality_code']}  Feed: {receipt['feed']}",
+        f"Rows read: {receipt['rows_read']}, loaded: {receipt['rows_loaded']}, "
+        f"rejected: {receipt['rows_rejected']}",
+    ]
+    if problems:
+        lines.append("Problems:")
+        for p in problems:
+            en = CATALOGUE.get(p["code"], (p["code"], p["code"]))[1]
+            where = f"row {p['row']}" if p["row"] is not None else "the file"
+            col = f", column {neutralise(p['column'])}" if p["column"] else ""
+            lines.append(f"  - {where}{col}: {en} [{p['code']}]")
+    if receipt.get("problems_truncated"):
+        lines.append(f"(+{receipt['problems_truncated']} fler problem / more problems)")
+    return "\n".join(lines) + "\n"
+
+
+def write_receipt(folder: Path, receipt: dict) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    problems = receipt["problems"]
+    if len(problems) > MAX_PROBLEMS:
+        receipt = {
+            **receipt,
+            "problems": problems[:MAX_PROBLEMS],
+            "problems_truncated": len(problems) - MAX_PROBLEMS,
+        }
+    stem = f"{receipt['file']}.{receipt['status']}"
+    path = folder / f"{stem}.json"
+    _atomic_write(path, json.dumps(receipt, ensure_ascii=False, indent=2, default=str) + "\n")
+    _atomic_write(folder / f"{stem}.txt", render_text(receipt))
+    return path

@@ -1,0 +1,155 @@
+"""Values as people write them: dates, numbers, target groups, gender, yes/no."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+
+NO_ANSWER = {"", "-", "–", "vet ej", "vetej", "vet inte", "ej svar", "n/a", "na", "dont know"}
+
+TARGET_GROUPS = {
+    "förtroendevald": "förtroendevald",
+    "förtroendevalda": "förtroendevald",
+    "fortroendevald": "förtroendevald",
+    "politiker": "förtroendevald",
+    "elected": "förtroendevald",
+    "elected official": "förtroendevald",
+    "chef": "chef",
+    "chefer": "chef",
+    "manager": "chef",
+    "medarbetare": "medarbetare",
+    "anställd": "medarbetare",
+    "employee": "medarbetare",
+}
+
+GENDERS = {
+    "kvinna": "kvinna",
+    "k": "kvinna",
+    "kv": "kvinna",
+    "female": "kvinna",
+    "f": "kvinna",
+    "woman": "kvinna",
+    "man": "man",
+    "m": "man",
+    "male": "man",
+    "annat": "annat",
+    "annan": "annat",
+    "other": "annat",
+    "x": "annat",
+}
+GENDER_MISSING = {"", "-", "vet ej", "ej angivet", "uppgift saknas", "vill ej uppge", "okänt"}
+
+YES = {"ja", "j", "yes", "y", "1", "true", "sant", "x"}
+NO = {"nej", "n", "no", "0", "false", "falskt", ""}
+
+
+def clean(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def norm(value: object) -> str:
+    return re.sub(r"\s+", " ", clean(value)).lower()
+
+
+def target_group(value: object) -> str | None:
+    return TARGET_GROUPS.get(norm(value))
+
+
+def gender(value: object) -> str | None:
+    v = norm(value)
+    if v in GENDER_MISSING:
+        return "ej angivet"
+    return GENDERS.get(v)
+
+
+def yes_no(value: object) -> bool | None:
+    v = norm(value)
+    if v in YES:
+        return True
+    if v in NO:
+        return False
+    return None
+
+
+def excel_serial(serial: float) -> dt.datetime:
+    """Excel's 1900 date system, including its fictitious 29 February 1900 (serial 60)."""
+    days = int(serial)
+    if days < 1:
+        raise ValueError("serial before 1900")
+    base = dt.datetime(1899, 12, 31) if days < 60 else dt.datetime(1899, 12, 30)
+    if days == 60:
+        raise ValueError("Excel's 1900-02-29 does not exist")
+    frac = serial - days
+    return base + dt.timedelta(days=days, seconds=round(frac * 86400))
+
+
+_DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y%m%d",
+    "%d.%m.%Y",
+    "%d/%m/%Y",
+    "%Y/%m/%d",
+)
+
+
+def timestamp(value: object, *, excel: bool = False) -> dt.datetime | None:
+    v = clean(value)
+    if not v:
+        return None
+    if excel and re.fullmatch(r"\d{4,6}(\.\d+)?", v):
+        try:
+            return excel_serial(float(v))
+        except ValueError:
+            return None
+    iso = v.replace("Z", "+00:00")
+    try:
+        parsed = dt.datetime.fromisoformat(iso)
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+        return parsed
+    except ValueError:
+        pass
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(v, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def date_or_month(value: object, *, excel: bool = False) -> dt.date | None:
+    """A date, or ``YYYY-MM`` (read as that month's last day)."""
+    v = clean(value)
+    m = re.fullmatch(r"(\d{4})-(\d{2})", v)
+    if m and 1 <= int(m.group(2)) <= 12:
+        year, month = int(m.group(1)), int(m.group(2))
+        return dt.date(year, month, calendar.monthrange(year, month)[1])
+    ts = timestamp(v, excel=excel)
+    return ts.date() if ts else None
+
+
+def number(value: object) -> float | None:
+    """A decimal number with comma or point; raises ValueError when it is not one."""
+    v = clean(value).replace("\u00a0", "").replace(" ", "")
+    if not v:
+        return None
+    percent = v.endswith("%")
+    v = v.rstrip("%").replace(",", ".")
+    result = float(v)
+    return result / 100 if percent else result
+
+
+def answer(value: object) -> int | None:
+    """An integer answer, or None for no answer; raises ValueError otherwise."""
+    v = norm(value)
+    if v in NO_ANSWER:
+        return None
+    f = float(v.replace(",", "."))
+    if not f.is_integer():
+        raise ValueError("not an integer")
+    return int(f)

@@ -1,0 +1,115 @@
+"""Superset configuration for mognad (loaded through SUPERSET_CONFIG_PATH).
+
+Everything secret comes from the environment, which ``mognad.superset.superset_env`` fills
+from the generated secrets file. There are no default secrets: a missing key stops start-up.
+"""
+
+import os
+from datetime import timedelta
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name, "")
+    if not value:
+        raise RuntimeError(
+            f"{name} is not set; start Superset through `mognad` (mognad.superset.superset_env)"
+        )
+    return value
+
+
+SUPERSET_HOME = _required("MOGNAD_SUPERSET_HOME")
+DATA_DIR = SUPERSET_HOME
+
+SECRET_KEY = _required("SUPERSET_SECRET_KEY")
+GUEST_TOKEN_JWT_SECRET = _required("SUPERSET_GUEST_TOKEN_SECRET")
+
+# Metadata (users, charts, dashboards) in SQLite beside the rest of the platform's state.
+SQLALCHEMY_DATABASE_URI = (
+    "sqlite:///" + os.path.join(SUPERSET_HOME, "superset.db") + "?check_same_thread=false"
+)
+
+# --- sessions and CSRF -------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = os.environ.get("MOGNAD_SUPERSET_HTTPS", "") == "1"
+PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+WTF_CSRF_ENABLED = True
+WTF_CSRF_TIME_LIMIT = int(timedelta(hours=8).total_seconds())
+
+# --- data sources ------------------------------------------------------------------------
+# Refuse SQLite/shillelagh connections: the warehouse is opened read-only through DuckDB
+# with external access disabled (see superset/assets/databases/mognad.yaml).
+PREVENT_UNSAFE_DB_CONNECTIONS = True
+# No CSV/Excel/columnar uploads into any database.
+ALLOWED_EXTENSIONS: set[str] = set()
+CSV_EXTENSIONS: set[str] = set()
+EXCEL_EXTENSIONS: set[str] = set()
+COLUMNAR_EXTENSIONS: set[str] = set()
+
+FEATURE_FLAGS = {
+    "DASHBOARD_RBAC": True,
+    "EMBEDDED_SUPERSET": False,
+    "ALERT_REPORTS": False,
+    "ENABLE_TEMPLATE_PROCESSING": False,
+    "TAGGING_SYSTEM": False,
+}
+
+# --- telemetry ---------------------------------------------------------------------------
+# The prebuilt frontend reads SCARF_ANALYTICS at build time; we also keep the pixel host out
+# of the content security policy so browsers never contact it.
+SCARF_ANALYTICS = False
+os.environ.setdefault("SCARF_ANALYTICS", "false")
+os.environ.setdefault("SUPERSET_TELEMETRY", "false")
+
+# --- Swedish presentation ----------------------------------------------------------------
+APP_NAME = "mognad"
+BABEL_DEFAULT_LOCALE = "en"
+D3_FORMAT = {
+    "decimal": ",",
+    "thousands": " ",
+    "grouping": [3],
+    "currency": ["", " kr"],
+}
+D3_TIME_FORMAT = {
+    "dateTime": "%A %e %B %Y kl. %X",
+    "date": "%Y-%m-%d",
+    "time": "%H:%M:%S",
+    "periods": ["fm", "em"],
+    "days": ["söndag", "måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag"],
+    "shortDays": ["sön", "mån", "tis", "ons", "tor", "fre", "lör"],
+    "months": [
+        "januari",
+        "februari",
+        "mars",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "augusti",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ],
+    "shortMonths": [
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "maj",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "okt",
+        "nov",
+        "dec",
+    ],
+}
+
+# --- operations --------------------------------------------------------------------------
+ROW_LIMIT = 50000
+SQLLAB_TIMEOUT = 60
+SUPERSET_WEBSERVER_TIMEOUT = 60
+# One machine, a few users: the in-process rate limiter store is enough.
+RATELIMIT_STORAGE_URI = "memory://"

@@ -1,0 +1,91 @@
+"""Stand-in for the lead's ``published_home`` fixture: a small, realistic published warehouse.
+
+The real fixture (tests/conftest.py, from a real pipeline run) replaces this one. This one
+writes ``marts.dim_municipality`` and ``marts.fct_maturity`` for Västernorrland's seven
+municipalities, waves 2024–2026, with some suppressed subgroup cells.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from mognad.config import Settings
+from mognad.secrets import ensure_secrets
+
+KOMMUNER = {
+    "2260": "Ånge",
+    "2262": "Timrå",
+    "2280": "Härnösand",
+    "2281": "Sundsvall",
+    "2282": "Kramfors",
+    "2283": "Sollefteå",
+    "2284": "Örnsköldsvik",
+}
+WAVES = (2024, 2025, 2026)
+INSTRUMENTS = {"dimios": ("strategi", "kompetens"), "digcomp": ("information", "säkerhet")}
+GROUPS = ("alla", "förtroendevald", "chef", "medarbetare")
+
+
+def build_stand_in_warehouse(path: Path, min_cell: int = 5) -> Path:
+    rng = random.Random(2260)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    rows = []
+    for code in KOMMUNER:
+        base = rng.uniform(35, 60)
+        for w, wave in enumerate(WAVES):
+            for instrument, dimensions in INSTRUMENTS.items():
+                offset = 0 if instrument == "dimios" else -8
+                for group in GROUPS:
+                    n = {"alla": 180, "förtroendevald": 4, "chef": 25, "medarbetare": 151}[group]
+                    n += rng.randint(-3, 3) if group != "förtroendevald" else 0
+                    for dimension in ("alla", *dimensions):
+                        score = round(base + offset + 4 * w + rng.uniform(-3, 3), 1)
+                        suppressed = n < min_cell
+                        rows.append(
+                            (
+                                code,
+                                wave,
+                                instrument,
+                                group,
+                                dimension,
+                                "alla",
+                                None if suppressed else n,
+                                None if suppressed else score,
+                                suppressed,
+                            )
+                        )
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("CREATE SCHEMA marts")
+        con.execute(
+            "CREATE TABLE marts.dim_municipality (municipality_code VARCHAR, "
+            "municipality_name VARCHAR, county_code VARCHAR, county_name VARCHAR)"
+        )
+        con.executemany(
+            "INSERT INTO marts.dim_municipality VALUES (?, ?, '22', 'Västernorrlands län')",
+            list(KOMMUNER.items()),
+        )
+        con.execute(
+            "CREATE TABLE marts.fct_maturity (municipality_code VARCHAR, wave INTEGER, "
+            "instrument VARCHAR, target_group VARCHAR, dimension VARCHAR, category VARCHAR, "
+            "respondents INTEGER, score_pct DOUBLE, suppressed BOOLEAN)"
+        )
+        con.executemany("INSERT INTO marts.fct_maturity VALUES (?,?,?,?,?,?,?,?,?)", rows)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def published_home(tmp_path_factory) -> Settings:
+    home = tmp_path_factory.mktemp("mognad_home")
+    settings = Settings(home=home, secrets_file=home / ".secrets" / "mognad.env")
+    ensure_secrets(settings.secrets_file)
+    build_stand_in_warehouse(settings.published_db, settings.min_cell)
+    return settings

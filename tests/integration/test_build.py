@@ -1,0 +1,170 @@
+"""Integration tests of `mognad build`: dbt build, GX validation and atomic publish."""
+
+from __future__ import annotations
+
+import hashlib
+
+import duckdb
+import pytest
+from raw_build_helpers import (
+    expected_cell,
+    make_respondents,
+    write_ledger,
+    write_survey_load,
+)
+
+import mognad.build as build_module
+from mognad.build import BuildError, build, validate_marts
+from mognad.config import Settings
+
+KOD_A, KOD_B = "2281", "2262"
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("MOGNAD_HOME", str(home))
+    monkeypatch.delenv("MOGNAD_MIN_CELL", raising=False)
+    return Settings(home=home, min_cell=5)
+
+
+def _sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _query(path, sql):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_build_scores_suppresses_publishes_and_keeps_old_file_on_failure(settings, monkeypatch):
+    # Sundsvall 2025: 6 medarbetare (shown), 3 chefer (suppressed); 2024: 5 medarbetare.
+    a_2025 = make_respondents(KOD_A, 2025, {"medarbetare": 6, "chef": 3}, seed=1)
+    a_2024 = make_respondents(KOD_A, 2024, {"medarbetare": 5}, seed=2)
+    b_2025 = make_respondents(KOD_B, 2025, {"förtroendevald": 7}, seed=3)
+    write_survey_load(settings.raw, KOD_A, 2025, "L-a-2025", a_2025)
+    write_survey_load(settings.raw, KOD_A, 2024, "L-a-2024", a_2024)
+    write_survey_load(settings.raw, KOD_B, 2025, "L-b-2025", b_2025)
+    write_ledger(
+        settings.ledger_path,
+        [
+            (1, KOD_A, "survey", "enkat_2025.csv", "ab" * 32, "loaded", 9, 9, 0,
+             "2026-01-10T08:00:00+00:00", "L-a-2025", None),
+            (2, "9999", "survey", "x.csv", "cd" * 32, "quarantined", 0, 0, 0,
+             "2026-01-10T08:05:00Z", None, "unknown municipality code"),
+        ],
+    )  # fmt: skip
+
+    result = build(settings)
+
+    published = settings.published_db
+    assert result.published_db == published and published.exists()
+    assert result.validation.success and result.validation.result_path.exists()
+    schemas = _query(
+        published,
+        "select distinct schema_name from duckdb_tables() where database_name = current_database()",
+    )
+    assert schemas == [("marts",)]
+    assert _query(published, "select count(*) from marts.dim_municipality") == [(290,)]
+    assert ("0114",) in _query(published, "select municipality_code from marts.dim_municipality")
+
+    con = duckdb.connect(str(published), read_only=True)
+
+    def cell(kod, wave, group, dim, cat):
+        return con.execute(
+            "select respondents, score_pct, suppressed from marts.fct_maturity "
+            "where municipality_code = ? and wave = ? and instrument = 'dimios' "
+            "and target_group = ? and dimension = ? and category = ?",
+            [kod, wave, group, dim, cat],
+        ).fetchall()
+
+    try:
+        # Overall index for all respondents, and one category for one group.
+        n, score = expected_cell(a_2025, "alla", "alla", "alla")
+        assert n == 9
+        [(respondents, score_pct, suppressed)] = cell(KOD_A, 2025, "alla", "alla", "alla")
+        assert (respondents, suppressed) == (9, False)
+        assert score_pct == pytest.approx(score, abs=0.05)
+
+        n, score = expected_cell(a_2025, "medarbetare", "digital förmåga", "effektivitet")
+        [(respondents, score_pct, suppressed)] = cell(
+            KOD_A, 2025, "medarbetare", "digital förmåga", "effektivitet"
+        )
+        assert respondents == n and n >= 5 and not suppressed
+        assert score_pct == pytest.approx(score, abs=0.05)
+
+        # 3 chefer: hidden. Nobody in förtroendevald: hidden too.
+        assert cell(KOD_A, 2025, "chef", "alla", "alla") == [(None, None, True)]
+        assert cell(KOD_A, 2025, "förtroendevald", "alla", "alla") == [(None, None, True)]
+
+        # Grain: per (kommun, wave, instrument): 4 groups x (6 categories + 2 dims + 1).
+        assert con.execute("select count(*) from marts.fct_maturity").fetchall() == [(3 * 4 * 9,)]
+        columns = [r[0] for r in con.execute("describe marts.fct_maturity").fetchall()]
+        assert columns == [
+            "municipality_code", "wave", "instrument", "target_group", "dimension",
+            "category", "respondents", "score_pct", "suppressed",
+        ]  # fmt: skip
+        log = con.execute(
+            "select municipality_code, status, received_at::varchar from marts.ingest_log "
+            "order by attempt_id"
+        ).fetchall()
+        assert log == [
+            (KOD_A, "loaded", "2026-01-10 08:00:00"),
+            ("9999", "quarantined", "2026-01-10 08:05:00"),
+        ]
+    finally:
+        con.close()
+
+    # A corrupted build file fails validation with a readable reason.
+    con = duckdb.connect(str(settings.build_db))
+    con.execute("update marts.fct_maturity set score_pct = 150 where not suppressed")
+    con.close()
+    outcome = validate_marts(settings)
+    assert not outcome.success
+    assert "score_pct" in outcome.summary and "expect_column_values_to_be_between" in (
+        outcome.summary
+    )
+
+    # A build whose marts fail validation leaves the published file byte-identical.
+    before = _sha(published)
+    real_run_dbt = build_module.run_dbt
+
+    def run_dbt_then_corrupt(s, full=True):
+        real_run_dbt(s, full)
+        c = duckdb.connect(str(s.build_db))
+        c.execute("update marts.fct_maturity set municipality_code = '12' where true")
+        c.close()
+
+    monkeypatch.setattr(build_module, "run_dbt", run_dbt_then_corrupt)
+    with pytest.raises(BuildError, match="validation failed"):
+        build(settings)
+    assert _sha(published) == before
+    assert not (published.parent / ".mognad.duckdb.tmp").exists()
+
+
+def test_build_with_no_raw_data_publishes_empty_facts(settings):
+    """A fresh home (no deliveries, no ledger) builds and publishes: the municipalities and
+    empty fact tables, so dashboards work from day one."""
+    result = build(settings)
+    assert result.validation.success
+    published = settings.published_db
+    assert _query(published, "select count(*) from marts.fct_maturity") == [(0,)]
+    assert _query(published, "select count(*) from marts.ingest_log") == [(0,)]
+    assert _query(published, "select count(*) from marts.dim_municipality") == [(290,)]
+    assert (settings.raw / "ingest_log.parquet").exists()
+
+
+def test_dbt_failure_is_one_line_and_publishes_nothing(settings):
+    """An answer off the codebook scale fails the dbt test; nothing is published."""
+    respondents = make_respondents(KOD_A, 2025, {"chef": 5}, seed=4)
+    respondents[0]["answers"]["F01"] = 9  # scale is 1-6
+    write_survey_load(settings.raw, KOD_A, 2025, "L-bad", respondents)
+    with pytest.raises(BuildError) as info:
+        build(settings)
+    message = str(info.value)
+    assert "\n" not in message and "assert_survey_answers_within_scale" in message
+    assert not settings.published_db.exists()
