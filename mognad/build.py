@@ -4,6 +4,7 @@ The CLI and the Airflow DAG call these functions; each step can also run alone:
 
     export_ingest_log(settings) -> Path        ledger -> raw/ingest_log.parquet
     run_dbt(settings, full=True) -> None       dbt build into a fresh build file
+    parse_dbt(settings) -> Path                dbt parse -> manifest.json (for cosmos)
     validate_marts(settings) -> ValidationOutcome   Great Expectations on the marts
     publish(settings) -> Path                  marts -> warehouse/mognad.duckdb (atomic)
     build(settings) -> BuildResult             all four; BuildError on any failure
@@ -31,6 +32,7 @@ __all__ = [
     "ValidationOutcome",
     "build",
     "export_ingest_log",
+    "parse_dbt",
     "publish",
     "run_dbt",
     "validate_marts",
@@ -38,7 +40,7 @@ __all__ = [
 
 # The ingest ledger's `attempts` table as exported (docs/architecture.md, "ingest log").
 INGEST_LOG_COLUMNS: dict[str, str] = {
-    "attempt_id": "BIGINT",
+    "attempt_id": "VARCHAR",
     "municipality_code": "VARCHAR",
     "feed": "VARCHAR",
     "file": "VARCHAR",
@@ -150,6 +152,7 @@ def dbt_args(settings: Settings, command: str = "build") -> list[str]:
         str(work / "target"),
         "--log-path",
         str(work / "logs"),
+        "--no-use-colors",
     ]
 
 
@@ -165,6 +168,22 @@ def _environment(values: dict[str, str]):
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = old
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB instance dbt-duckdb keeps open in this process after an in-process
+    invocation; otherwise it holds the build file and a read-only open of it fails
+    ("different configuration than existing connections")."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager as manager
+    except ImportError:
+        return
+    with manager._LOCK:
+        if manager._ENV is not None:
+            try:
+                manager._ENV.close()
+            finally:
+                manager._ENV = None
 
 
 def run_dbt(settings: Settings, full: bool = True) -> None:
@@ -184,18 +203,40 @@ def run_dbt(settings: Settings, full: bool = True) -> None:
     _say(f"dbt {' '.join(args[:1])} into {build_db}")
     started = time.monotonic()
     with _environment(dbt_env(settings)):
-        res = dbtRunner().invoke(args)
+        try:
+            res = dbtRunner().invoke(args)
+        finally:
+            _release_duckdb()
     seconds = time.monotonic() - started
     if res.exception is not None:
         raise BuildError(f"dbt build could not run: {str(res.exception).splitlines()[0]}")
-    failed = []
+    failed, first_message = [], ""
     for r in getattr(res.result, "results", None) or []:
         if str(r.status) in ("error", "fail", "runtime error"):
             failed.append(getattr(r.node, "name", str(r.node)))
+            first_message = first_message or " ".join(str(r.message or "").split())[:200]
     if not res.success or failed:
         names = ", ".join(failed) or "unknown node"
-        raise BuildError(f"dbt build failed ({len(failed)} node(s)): {names}")
+        detail = f" — {first_message}" if first_message else ""
+        raise BuildError(f"dbt build failed ({len(failed)} node(s)): {names}{detail}")
     _say(f"dbt build passed in {seconds:.1f} s")
+
+
+def parse_dbt(settings: Settings, target_path: Path | None = None) -> Path:
+    """`dbt parse`: write manifest.json (for cosmos' LoadMode.DBT_MANIFEST) without building.
+
+    Default target: dbt_project/target. `run_dbt` also leaves a manifest.json in its own
+    target folder beside the build file."""
+    from dbt.cli.main import dbtRunner
+
+    target = target_path or settings.dbt_project_dir / "target"
+    args = dbt_args(settings, "parse")
+    args[args.index("--target-path") + 1] = str(target)
+    with _environment(dbt_env(settings)):
+        res = dbtRunner().invoke(args)
+    if not res.success:
+        raise BuildError(f"dbt parse failed: {res.exception}")
+    return target / "manifest.json"
 
 
 # --- all steps --------------------------------------------------------------------------

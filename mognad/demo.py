@@ -20,6 +20,7 @@ import json
 import math
 import random
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -773,7 +774,8 @@ def _hr(
     bad: bool,
     hr_months: Sequence[tuple[int, int]],
 ) -> None:
-    rng = _rng(seed, code, "hr")
+    # the bad rows go to 2025-03, or to the middle snapshot when 2025-03 is not generated
+    bad_month = (2025, 3) if (2025, 3) in hr_months else hr_months[len(hr_months) // 2]
     for y, m in hr_months:
         mi = MONTHS.index((y, m))
         style_name = profile.hr
@@ -807,7 +809,7 @@ def _hr(
                 rows.append(row)
         rows.sort(key=lambda r: (r[2], r[3], r[0]))
         bad_rows: list[tuple[int, str, str, str]] = []
-        if bad and (y, m) == (2025, 3) and st["kind"] == "csv" and len(rows) >= 10:
+        if bad and (y, m) == bad_month and st["kind"] == "csv" and len(rows) >= 10:
             template = rows[len(rows) // 2]
             # a personnummer with a wrong check digit
             valid = build_pnr(date(1975, 5, 17), 238)
@@ -832,7 +834,6 @@ def _hr(
         rel = w.table(code, "hr", f"hr_{y:04d}-{m:02d}.{ext}", st, list(st["cols"]), rows, title)
         for i, col, kind, detail in bad_rows:
             w.summary.bad.append(BadThing(code, "hr", rel, i + 2, col, kind, detail))
-    del rng
 
 
 # --- training --------------------------------------------------------------------------------
@@ -934,14 +935,7 @@ def _xapi(e: _Event, rng: random.Random, slug: str) -> dict:
     ccode, cname, _, hours, _, _ = e.course
     verb, display = _VERBS[e.status]
     st: dict = {
-        "id": "%08x-%04x-4%03x-a%03x-%012x"
-        % (
-            rng.getrandbits(32),
-            rng.getrandbits(16),
-            rng.getrandbits(12),
-            rng.getrandbits(12),
-            rng.getrandbits(48),
-        ),
+        "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
         "actor": {
             "objectType": "Agent",
             "account": {"homePage": f"https://lms.{slug}.se", "name": e.person.pnr},

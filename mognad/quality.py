@@ -82,8 +82,10 @@ def validate_marts(settings: Settings) -> ValidationOutcome:
 
     try:
         import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
 
         context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
         datasource = context.data_sources.add_or_update_pandas(name="mognad_build")
         parameters = {
             "min_cell": settings.min_cell,

@@ -9,7 +9,7 @@
 {% macro read_raw(relation, path, columns) -%}
     {%- set ns = namespace(files=0) -%}
     {%- if execute -%}
-        {%- set result = run_query("select count(*) from glob('" ~ path ~ "')") -%}
+        {%- set result = run_query("select count(*) from glob('" ~ (path | replace("'", "''")) ~ "')") -%}
         {%- set ns.files = result.columns[0].values()[0] -%}
     {%- endif -%}
     {%- if ns.files > 0 %}

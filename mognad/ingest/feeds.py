@@ -133,6 +133,8 @@ def parse(feed: str, sheet: Sheet, ctx: Context) -> Parsed:
         return _fatal(0, problem("empty_file"))
     hmap = map_header(feed, sheet.header)
     if hmap.missing:
+        sheet, hmap = _find_header_below_title(feed, sheet, hmap)
+    if hmap.missing:
         names = ", ".join(hmap.missing)
         return _fatal(len(sheet.rows), problem("missing_column", 1, names, names))
     if not sheet.rows:
@@ -152,6 +154,29 @@ def parse(feed: str, sheet: Sheet, ctx: Context) -> Parsed:
         records.extend(out)
         loaded += 1
     return Parsed(records, len(sheet.rows), loaded, problems)
+
+
+def _find_header_below_title(feed: str, sheet: Sheet, hmap: HeaderMap) -> tuple[Sheet, HeaderMap]:
+    """A title line above the header (common in XLSX reports): look a few rows further down."""
+    filled = sum(1 for h in sheet.header if V.clean(h))
+    if filled > 2:
+        return sheet, hmap
+    for i, row in enumerate(sheet.rows[:10]):
+        candidate = map_header(feed, [V.clean(v) for v in row])
+        if not candidate.missing:
+            header = [V.clean(v) for v in row]
+            return (
+                Sheet(
+                    header,
+                    sheet.rows[i + 1 :],
+                    sheet.row_numbers[i + 1 :],
+                    sheet.kind,
+                    sheet.encoding,
+                    sheet.delimiter,
+                ),
+                candidate,
+            )
+    return sheet, hmap
 
 
 def _col(hmap: HeaderMap, name: str) -> str:
@@ -241,6 +266,8 @@ STATUSES = {
     "started": "started",
     "påbörjad": "started",
     "browsed": "started",
+    "launched": "started",
+    "initialized": "started",
     "not attempted": "started",
     "attempted": "started",
 }
@@ -320,7 +347,7 @@ def _parse_xapi(sheet: Sheet, ctx: Context) -> Parsed:
         actor = (stmt.get("actor") or {}).get("account") or {}
         pkey, err = _person(V.clean(actor.get("name")), row_no, "actor.account.name", ctx)
         obj = stmt.get("object") or {}
-        course = V.clean(obj.get("id"))
+        course = V.clean(obj.get("id")).rstrip("/").rsplit("/", 1)[-1]
         verb = V.clean((stmt.get("verb") or {}).get("id")).rsplit("/", 1)[-1].lower()
         row_errs = [err] if err else []
         if not course:

@@ -28,6 +28,7 @@ KOMMUNER = {
 WAVES = (2024, 2025, 2026)
 INSTRUMENTS = {"dimios": ("strategi", "kompetens"), "digcomp": ("information", "säkerhet")}
 GROUPS = ("alla", "förtroendevald", "chef", "medarbetare")
+SUPPRESSED_TOTAL = ("2260", 2024, "digcomp", "alla")
 
 
 def build_stand_in_warehouse(path: Path, min_cell: int = 5) -> Path:
@@ -45,7 +46,10 @@ def build_stand_in_warehouse(path: Path, min_cell: int = 5) -> Path:
                     n += rng.randint(-3, 3) if group != "förtroendevald" else 0
                     for dimension in ("alla", *dimensions):
                         score = round(base + offset + 4 * w + rng.uniform(-3, 3), 1)
-                        suppressed = n < min_cell
+                        # one whole-municipality cell suppressed, to show it stays empty
+                        suppressed = n < min_cell or (
+                            (code, wave, instrument, group) == SUPPRESSED_TOTAL
+                        )
                         rows.append(
                             (
                                 code,

@@ -155,7 +155,11 @@ def test_build_with_no_raw_data_publishes_empty_facts(settings):
     assert _query(published, "select count(*) from marts.fct_maturity") == [(0,)]
     assert _query(published, "select count(*) from marts.ingest_log") == [(0,)]
     assert _query(published, "select count(*) from marts.dim_municipality") == [(290,)]
-    assert (settings.raw / "ingest_log.parquet").exists()
+    log_types = duckdb.sql(
+        f"select column_name, column_type from (describe "
+        f"select * from '{settings.raw / 'ingest_log.parquet'}')"
+    ).fetchall()
+    assert ("received_at", "TIMESTAMP") in log_types and ("rows_read", "BIGINT") in log_types
 
 
 def test_dbt_failure_is_one_line_and_publishes_nothing(settings):

@@ -1,11 +1,6 @@
 {#- One row per respondent and item, typed, from every survey load in the raw zone. -#}
-{%- set columns = {
-    "load_id": "varchar",
-    "municipality_code": "varchar",
-    "source_file": "varchar",
-    "sha256": "varchar",
-    "received_at": "timestamp",
-    "source_row": "integer",
+{%- set columns = provenance_columns() -%}
+{%- do columns.update({
     "respondent_id": "varchar",
     "submitted_at": "timestamp",
     "wave": "integer",
@@ -15,7 +10,7 @@
     "instrument": "varchar",
     "item_code": "varchar",
     "answer": "integer",
-} -%}
+}) -%}
 
 with source as (
     {{ read_raw(source('raw', 'survey'), raw_feed_glob('survey'), columns) }}
