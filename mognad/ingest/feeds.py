@@ -243,7 +243,7 @@ def _survey_row(row, row_no, hmap, ctx, excel, state):
 
 
 def _person(raw: str, row_no: int, column: str, ctx: Context) -> tuple[str | None, Problem | None]:
-    twelve = normalise(raw, ctx.today)
+    twelve = normalise(raw, today=ctx.today)
     if twelve is None:
         code = "missing_value" if not raw else "invalid_personnummer"
         return None, problem(code, row_no, column)

@@ -65,7 +65,9 @@ def chart_states(driver) -> list[dict]:
     """One entry per chart on the dashboard: rendered?, loading?, error?, no data?, text."""
     return driver.execute_script(
         """
-        const holders = Array.from(document.querySelectorAll(arguments[0]));
+        // chart holders only: markdown blocks share the holder element
+        const holders = Array.from(document.querySelectorAll(arguments[0])).filter(
+          h => !h.querySelector('[class*="markdown"], [data-test*="markdown"]'));
         return holders.map(h => ({
           title: (h.querySelector('[data-test="editable-title"], .header-title') || {})
                    .innerText || '',

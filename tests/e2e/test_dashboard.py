@@ -111,7 +111,9 @@ def _chart(api, name: str) -> dict:
 
 
 def _dataset_id(api) -> int:
-    q = json.dumps({"filters": [{"col": "table_name", "opr": "eq", "value": "mognadsindex_kommun"}]})
+    q = json.dumps(
+        {"filters": [{"col": "table_name", "opr": "eq", "value": "mognadsindex_kommun"}]}
+    )
     found = _get(api, "/api/v1/dataset/", q=q)["result"]
     assert len(found) == 1
     return found[0]["id"]
@@ -229,9 +231,7 @@ def test_server_files_out_of_reach(superset_server, api):
     db_yaml = yaml.safe_load((ss.assets_dir(settings) / "databases" / "mognad.yaml").read_text())
     connect_args = db_yaml["extra"]["engine_params"]["connect_args"]
     assert connect_args["read_only"] is True
-    con = duckdb.connect(
-        str(settings.published_db), read_only=True, config=connect_args["config"]
-    )
+    con = duckdb.connect(str(settings.published_db), read_only=True, config=connect_args["config"])
     try:
         assert con.execute("SELECT count(*) FROM marts.dim_municipality").fetchone()[0] > 0
         with pytest.raises(duckdb.Error):

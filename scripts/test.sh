@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, unit, integration and end-to-end (real Airflow, dbt, Great
+# Expectations, Superset and headless Chromium). `.ci/run` calls `make test`, which runs this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --browser
+echo "[test] ruff"
+.venv/pipeline/bin/ruff check .
+.venv/pipeline/bin/ruff format --check .
+echo "[test] pytest"
+exec .venv/pipeline/bin/pytest -p no:cacheprovider --timeout=1200 "$@"
