@@ -196,3 +196,24 @@ class Api:
                 return state
             time.sleep(3)
         raise TimeoutError(f"DAG run {run_id} did not finish within {timeout:.0f} s")
+
+
+def _json_out(stdout: str):
+    """The JSON document in a CLI's output (Airflow prints warnings on stdout before it)."""
+    for line in stdout.splitlines():
+        if line.startswith(("[", "{")):
+            return json.loads(line)
+    raise RuntimeError(f"no JSON in Airflow's output: {stdout[-300:]}")
+
+
+def last_run(settings: Settings, dag_id: str = DAG_ID) -> tuple[str, dict[str, str]]:
+    """The state of the latest run of a DAG and of each of its tasks, from Airflow's database."""
+    runs = _json_out(run_cli(settings, "dags", "list-runs", dag_id, "-o", "json").stdout)
+    if not runs:
+        raise RuntimeError(f"{dag_id} has no runs")
+    run = max(runs, key=lambda r: r.get("run_after") or r.get("logical_date") or "")
+    out = run_cli(
+        settings, "tasks", "states-for-dag-run", dag_id, run["run_id"], "-o", "json"
+    ).stdout
+    tasks = {t["task_id"]: t["state"] for t in _json_out(out)}
+    return run["state"], tasks

@@ -42,3 +42,42 @@ def drop(settings: Settings, code: str, feed: str, name: str, data: bytes | str,
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+class PipelineRun:
+    """One real run of the `mognad_pipeline` DAG (`airflow dags test`) on demo data."""
+
+    def __init__(self, settings: Settings, summary, result, seconds: float):
+        self.settings = settings
+        self.summary = summary
+        self.result = result
+        self.seconds = seconds
+
+
+DEMO_SCALE = 0.2
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory, artifacts) -> PipelineRun:
+    import time
+
+    from mognad import airflow as af
+    from mognad.demo import generate
+
+    home = tmp_path_factory.mktemp("pipeline") / "home"
+    settings = make_settings(home)
+    summary = generate(settings.inbox, seed=2024, scale=DEMO_SCALE)
+    af.setup(settings, progress=print)
+    started = time.monotonic()
+    result = af.dags_test(settings)
+    seconds = time.monotonic() - started
+    (artifacts / "airflow-dags-test.log").write_text(result.stdout + "\n" + result.stderr)
+    return PipelineRun(settings, summary, result, seconds)
+
+
+@pytest.fixture(scope="session")
+def published_home(pipeline_run) -> Settings:
+    """Settings whose published warehouse holds the marts of a real pipeline run."""
+    assert pipeline_run.result.returncode == 0, pipeline_run.result.stderr[-3000:]
+    assert pipeline_run.settings.published_db.exists()
+    return pipeline_run.settings

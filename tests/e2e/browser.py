@@ -25,7 +25,7 @@ FLAGS = (
     "--disable-component-update",
     "--disable-sync",
 )
-CHART_HOLDER = '[data-test="dashboard-component-chart-holder"]'
+CHART = '[data-test="chart-grid-component"]'
 # Messages Superset shows instead of a chart.
 NO_DATA_TEXTS = ("No results", "No data")
 ERROR_SELECTORS = (".alert-danger", '[data-test="error-alert"]', ".ant-alert-error")
@@ -65,12 +65,10 @@ def chart_states(driver) -> list[dict]:
     """One entry per chart on the dashboard: rendered?, loading?, error?, no data?, text."""
     return driver.execute_script(
         """
-        // chart holders only: markdown blocks share the holder element
-        const holders = Array.from(document.querySelectorAll(arguments[0])).filter(
-          h => !h.querySelector('[class*="markdown"], [data-test*="markdown"]'));
-        return holders.map(h => ({
-          title: (h.querySelector('[data-test="editable-title"], .header-title') || {})
-                   .innerText || '',
+        const charts = Array.from(document.querySelectorAll(arguments[0]));
+        return charts.map(h => ({
+          title: h.getAttribute('data-test-chart-name') || '',
+          viz: h.getAttribute('data-test-viz-type') || '',
           rendered: !!h.querySelector('canvas, svg.chart, table, .echarts-for-react svg'),
           canvas: h.querySelectorAll('canvas').length,
           rows: h.querySelectorAll('tbody tr').length,
@@ -79,7 +77,7 @@ def chart_states(driver) -> list[dict]:
           text: h.innerText,
         }));
         """,
-        CHART_HOLDER,
+        CHART,
         list(ERROR_SELECTORS),
     )
 

@@ -130,3 +130,51 @@ def expected_cell(respondents: list[dict], group: str, dimension: str, category:
         if (dimension, category) in s
     ]
     return len(values), (mean(values) if values else None)
+
+
+PROVENANCE = (
+    "load_id VARCHAR, municipality_code VARCHAR, source_file VARCHAR, sha256 VARCHAR, "
+    "received_at TIMESTAMP, source_row INTEGER"
+)
+
+
+def _write(folder: Path, columns: str, rows: list[tuple]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    try:
+        con.execute(f"create table t ({PROVENANCE}, {columns})")
+        n = len(columns.split(",")) + 6
+        con.executemany(f"insert into t values ({', '.join('?' * n)})", rows)
+        con.execute(f"copy t to '{folder / 'data.parquet'}' (format parquet)")
+    finally:
+        con.close()
+
+
+def write_hr_load(raw: Path, kod: str, load_id: str, employments: list[tuple]) -> None:
+    """employments: (person_key, snapshot_date, department, target_group, gender)."""
+    rows = [
+        (load_id, kod, "hr.csv", "ef" * 32, datetime(2026, 1, 5), i + 2, p, d, dep, None, tg, g,
+         None, 1.0)
+        for i, (p, d, dep, tg, g) in enumerate(employments)
+    ]  # fmt: skip
+    _write(
+        raw / "feed=hr" / f"municipality_code={kod}" / f"load_id={load_id}",
+        "person_key VARCHAR, snapshot_date DATE, department VARCHAR, unit VARCHAR, "
+        "target_group VARCHAR, gender VARCHAR, aid_code VARCHAR, fte DOUBLE",
+        rows,
+    )
+
+
+def write_training_load(raw: Path, kod: str, load_id: str, events: list[tuple]) -> None:
+    """events: (person_key, course_code, completed_at or None, status)."""
+    rows = [
+        (load_id, kod, "lms.csv", "12" * 32, datetime(2026, 1, 5), i + 2, p, c, None, d, s,
+         s in ("completed", "passed"), "e-learning", 2.0)
+        for i, (p, c, d, s) in enumerate(events)
+    ]  # fmt: skip
+    _write(
+        raw / "feed=training" / f"municipality_code={kod}" / f"load_id={load_id}",
+        "person_key VARCHAR, course_code VARCHAR, course_name VARCHAR, completed_at DATE, "
+        "status VARCHAR, completed BOOLEAN, format VARCHAR, hours DOUBLE",
+        rows,
+    )

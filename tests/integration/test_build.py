@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 
 import duckdb
 import pytest
 from raw_build_helpers import (
     expected_cell,
     make_respondents,
+    write_hr_load,
     write_ledger,
     write_survey_load,
+    write_training_load,
 )
 
 import mognad.build as build_module
@@ -58,6 +61,22 @@ def test_build_scores_suppresses_publishes_and_keeps_old_file_on_failure(setting
              "2026-01-10T08:05:00Z", None, "unknown municipality code"),
         ],
     )  # fmt: skip
+
+    # HR: 6 chefer (p00-p05) and 20 medarbetare (p06-p25) in June and December 2025;
+    # p06 holds two employments and counts once.
+    employments = []
+    for snap in (date(2025, 6, 30), date(2025, 12, 31)):
+        for i in range(26):
+            group = "chef" if i < 6 else "medarbetare"
+            gender = "kvinna" if i % 2 else "man"
+            employments.append((f"p{i:02}", snap, "KLF", group, gender))
+        employments.append(("p06", snap, "SOC", "medarbetare", "man"))
+    write_hr_load(settings.raw, KOD_A, "L-hr", employments)
+    # Training: p00-p09 completed before June, p10-p11 in September, p12 failed.
+    events = [(f"p{i:02}", "DIG1", date(2025, 3, 1), "completed") for i in range(10)]
+    events += [(f"p{i:02}", "DIG1", date(2025, 9, 15), "passed") for i in (10, 11)]
+    events += [("p12", "DIG1", None, "failed")]
+    write_training_load(settings.raw, KOD_A, "L-lms", events)
 
     result = build(settings)
 
@@ -108,6 +127,48 @@ def test_build_scores_suppresses_publishes_and_keeps_old_file_on_failure(setting
             "municipality_code", "wave", "instrument", "target_group", "dimension",
             "category", "respondents", "score_pct", "suppressed",
         ]  # fmt: skip
+
+        def rate(wave, group):
+            return con.execute(
+                "select headcount, respondents, response_rate_pct, suppressed "
+                "from marts.fct_response_rate where municipality_code = ? and wave = ? "
+                "and target_group = ?",
+                [KOD_A, wave, group],
+            ).fetchall()
+
+        assert rate(2025, "medarbetare") == [(20, 6, 30.0, False)]
+        assert rate(2025, "alla") == [(26, 9, 34.6, False)]
+        assert rate(2025, "chef") == [(None, None, None, True)]  # 3 respondents
+        assert rate(2024, "alla") == [(None, 5, None, False)]  # no HR snapshot by 2024
+
+        def coverage(period, group, gender="alla"):
+            return con.execute(
+                "select headcount, trained_persons, coverage_pct, suppressed "
+                "from marts.fct_training_coverage where municipality_code = ? and period = ? "
+                "and target_group = ? and gender = ?",
+                [KOD_A, period, group, gender],
+            ).fetchall()
+
+        assert coverage("2025-06", "alla") == [(26, 10, 38.5, False)]
+        assert coverage("2025-06", "medarbetare") == [(None, None, None, True)]  # 4 trained
+        assert coverage("2025-12", "medarbetare") == [(20, 6, 30.0, False)]
+        assert coverage("2025-09", "alla") == [(26, 12, 46.2, False)]
+        periods = con.execute(
+            "select count(distinct period) from marts.fct_training_coverage"
+        ).fetchall()
+        assert periods == [(7,)]
+
+        progress = con.execute(
+            "select baseline_wave, baseline_score_pct, score_pct, change_pct_points, suppressed "
+            "from marts.fct_maturity_progress where municipality_code = ? and wave = 2025 "
+            "and instrument = 'dimios' and target_group = 'medarbetare' "
+            "and dimension = 'alla' and category = 'alla'",
+            [KOD_A],
+        ).fetchall()
+        [(baseline_wave, base, cur, change, suppressed)] = progress
+        assert (baseline_wave, suppressed) == (2024, False)
+        assert change == pytest.approx(cur - base, abs=0.051)
+
         log = con.execute(
             "select municipality_code, status, received_at::varchar from marts.ingest_log "
             "order by attempt_id"
@@ -149,6 +210,22 @@ def test_build_scores_suppresses_publishes_and_keeps_old_file_on_failure(setting
 def test_build_with_no_raw_data_publishes_empty_facts(settings):
     """A fresh home (no deliveries, no ledger) builds and publishes: the municipalities and
     empty fact tables, so dashboards work from day one."""
+    # HR: 6 chefer (p00-p05) and 20 medarbetare (p06-p25) in June and December 2025;
+    # p06 holds two employments and counts once.
+    employments = []
+    for snap in (date(2025, 6, 30), date(2025, 12, 31)):
+        for i in range(26):
+            group = "chef" if i < 6 else "medarbetare"
+            gender = "kvinna" if i % 2 else "man"
+            employments.append((f"p{i:02}", snap, "KLF", group, gender))
+        employments.append(("p06", snap, "SOC", "medarbetare", "man"))
+    write_hr_load(settings.raw, KOD_A, "L-hr", employments)
+    # Training: p00-p09 completed before June, p10-p11 in September, p12 failed.
+    events = [(f"p{i:02}", "DIG1", date(2025, 3, 1), "completed") for i in range(10)]
+    events += [(f"p{i:02}", "DIG1", date(2025, 9, 15), "passed") for i in (10, 11)]
+    events += [("p12", "DIG1", None, "failed")]
+    write_training_load(settings.raw, KOD_A, "L-lms", events)
+
     result = build(settings)
     assert result.validation.success
     published = settings.published_db

@@ -1,6 +1,6 @@
 {#- Every ingest attempt from the exported ledger; empty before the first export. -#}
 {%- set columns = {
-    "attempt_id": "bigint",
+    "attempt_id": "varchar",
     "municipality_code": "varchar",
     "feed": "varchar",
     "file": "varchar",
