@@ -58,6 +58,8 @@ def airflow_env(settings: Settings, port: int = 8080) -> dict[str, str]:
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
             "NO_PROXY": "*",
+            # `airflow standalone` starts its components as `airflow …` from PATH
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         }
     )
     for name, var in (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -33,17 +32,28 @@ def _backdate(inbox: Path, seconds: float) -> None:
 
 
 def _stop(proc: subprocess.Popen | None, name: str) -> None:
+    """Stop a process and every process it started (Airflow's components start their own)."""
     if proc is None or proc.poll() is not None:
         return
+    import psutil
+
     print(f"Stoppar / stopping {name} …", flush=True)
     try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
+        family = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return
+    for p in family:
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
+            p.terminate()
+        except psutil.NoSuchProcess:
             pass
+    _, alive = psutil.wait_procs(family, timeout=30)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    proc.wait(timeout=10)
 
 
 def run_demo(

@@ -1,8 +1,9 @@
-"""Stand-in for the lead's ``published_home`` fixture: a small, realistic published warehouse.
+"""A stand-in published warehouse, for working on the dashboard without a pipeline run.
 
-The real fixture (tests/conftest.py, from a real pipeline run) replaces this one. This one
-writes ``marts.dim_municipality`` and ``marts.fct_maturity`` for Västernorrland's seven
-municipalities, waves 2024–2026, with some suppressed subgroup cells.
+``published_home`` (tests/conftest.py) comes from a real pipeline run. With
+``MOGNAD_E2E_STAND_IN=1`` the Superset tests use ``stand_in_home`` instead: a small
+warehouse with ``marts.dim_municipality`` and ``marts.fct_maturity`` for Västernorrland's
+seven municipalities, waves 2024–2026, with some suppressed cells.
 """
 
 from __future__ import annotations
@@ -87,8 +88,8 @@ def build_stand_in_warehouse(path: Path, min_cell: int = 5) -> Path:
 
 
 @pytest.fixture(scope="session")
-def published_home(tmp_path_factory) -> Settings:
-    home = tmp_path_factory.mktemp("mognad_home")
+def stand_in_home(tmp_path_factory) -> Settings:
+    home = tmp_path_factory.mktemp("stand_in_home")
     settings = Settings(home=home, secrets_file=home / ".secrets" / "mognad.env")
     ensure_secrets(settings.secrets_file)
     build_stand_in_warehouse(settings.published_db, settings.min_cell)

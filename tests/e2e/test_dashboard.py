@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import socket
 import time
 from pathlib import Path
@@ -44,10 +45,19 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def superset_server(published_home, tmp_path_factory):
+def warehouse_home(request):
+    """``published_home`` (a real pipeline run); ``MOGNAD_E2E_STAND_IN=1`` uses a stand-in."""
+    if os.environ.get("MOGNAD_E2E_STAND_IN") == "1":
+        return request.getfixturevalue("stand_in_home")
+    return request.getfixturevalue("published_home")
+
+
+@pytest.fixture(scope="session")
+def superset_server(warehouse_home, tmp_path_factory):
     """Superset with its own tmp home, reading the published warehouse read-only."""
     if not ss.superset_bin().exists():
         pytest.skip(f"no Superset virtualenv at {ss.SUPERSET_VENV}")
+    published_home = warehouse_home
     home = tmp_path_factory.mktemp("superset_home")
     (home / "warehouse").mkdir()
     (home / "warehouse" / "mognad.duckdb").symlink_to(Path(published_home.published_db))
