@@ -19,8 +19,14 @@ import requests
 from mognad.config import Settings
 from mognad.secrets import read_secrets
 
-DAG_ID = "mognad_pipeline"
+DAG_ID = "mognad_pipeline"  # one-shot: ingest → build → validate → publish (demo, e2e fixture)
+INGEST_DAG_ID = "mognad_ingest"  # event-driven (AssetWatcher on the inboxes)
+BUILD_DAG_ID = "mognad_build"  # data-aware (scheduled on the raw feed Assets)
+NIGHTLY_DAG_ID = "mognad_nightly"  # 02:00 Europe/Stockholm: pull HTTP sources, full rebuild
+EVENT_DAG_IDS = (INGEST_DAG_ID, BUILD_DAG_ID)
 WAREHOUSE_POOL = "mognad_warehouse"
+HTTP_POOL = "mognad_http"
+HTTP_POOL_SLOTS = 4
 
 
 def _bin(name: str) -> str:
@@ -72,10 +78,40 @@ def airflow_env(settings: Settings, port: int = 8080) -> dict[str, str]:
     return env
 
 
-def run_cli(settings: Settings, *args: str, port: int = 8080, check: bool = True, **kw):
+def cluster_env(
+    settings: Settings, port: int, database_url: str, broker_url: str
+) -> dict[str, str]:
+    """The scale-out configuration: CeleryExecutor on Redis, PostgreSQL metadata.
+
+    `database_url` is a SQLAlchemy URL (`postgresql+psycopg2://user:pw@host/db`); the Celery
+    result backend uses the same database. Every component gets the same values, including
+    the execution API URL and the JWT/API secrets (docs/orchestration.md)."""
+    env = airflow_env(settings, port)
+    result_backend = "db+" + database_url.replace("postgresql+psycopg2://", "postgresql://")
+    env.update(
+        {
+            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database_url,
+            "AIRFLOW__CELERY__BROKER_URL": broker_url,
+            "AIRFLOW__CELERY__RESULT_BACKEND": result_backend,
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
+            "AIRFLOW__CORE__PARALLELISM": "8",
+        }
+    )
+    return env
+
+
+def run_cli(
+    settings: Settings,
+    *args: str,
+    port: int = 8080,
+    check: bool = True,
+    env: dict[str, str] | None = None,
+    **kw,
+):
     return subprocess.run(
         [_bin("airflow"), *args],
-        env=airflow_env(settings, port),
+        env=env or airflow_env(settings, port),
         check=check,
         text=True,
         capture_output=True,
@@ -83,8 +119,29 @@ def run_cli(settings: Settings, *args: str, port: int = 8080, check: bool = True
     )
 
 
-def setup(settings: Settings, progress: Callable[[str], None] = print, port: int = 8080) -> None:
-    """Idempotent: metadata database, admin password file, the warehouse pool."""
+def write_manifest(settings: Settings, progress: Callable[[str], None] = print) -> Path | None:
+    """dbt parse → dbt_project/target/manifest.json, which cosmos reads in `mognad_build`.
+
+    Done here, never at DAG parse time. A failure is reported, not raised: the build DAG then
+    falls back to one task running `mognad.build.run_dbt`."""
+    from mognad.build import parse_dbt
+
+    try:
+        path = parse_dbt(settings)
+    except Exception as exc:  # noqa: BLE001 - the DAG has a fallback
+        progress(f"dbt manifest saknas / missing ({exc}); mognad_build kör dbt som en uppgift")
+        return None
+    progress(f"dbt manifest: {path}")
+    return path
+
+
+def setup(
+    settings: Settings,
+    progress: Callable[[str], None] = print,
+    port: int = 8080,
+    env: dict[str, str] | None = None,
+) -> None:
+    """Idempotent: metadata database, admin password file, pools, the dbt manifest."""
     home = settings.airflow_home
     (home / "plugins").mkdir(parents=True, exist_ok=True)
     secrets = read_secrets(settings.secrets_file)
@@ -94,7 +151,7 @@ def setup(settings: Settings, progress: Callable[[str], None] = print, port: int
         os.chmod(pw_file, 0o600)
     progress("Airflow: metadatadatabas / metadata database (airflow db migrate)")
     try:
-        run_cli(settings, "db", "migrate", port=port)
+        run_cli(settings, "db", "migrate", port=port, env=env)
         run_cli(
             settings,
             "pools",
@@ -103,10 +160,22 @@ def setup(settings: Settings, progress: Callable[[str], None] = print, port: int
             "1",
             "En skrivare åt gången i DuckDB / one DuckDB writer at a time",
             port=port,
+            env=env,
+        )
+        run_cli(
+            settings,
+            "pools",
+            "set",
+            HTTP_POOL,
+            str(HTTP_POOL_SLOTS),
+            "Samtidiga HTTP-hämtningar / concurrent HTTP pulls",
+            port=port,
+            env=env,
         )
     except subprocess.CalledProcessError as exc:
         tail = (exc.stderr or exc.stdout or "").strip().splitlines()[-5:]
         raise RuntimeError("Airflow setup failed: " + " | ".join(tail)) from exc
+    write_manifest(settings, progress)
 
 
 def dags_test(settings: Settings, dag_id: str = DAG_ID, timeout: float = 900):

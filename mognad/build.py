@@ -1,17 +1,30 @@
-"""`mognad build`: export the ingest ledger, dbt build, validate the marts, publish.
+"""`mognad build`: write-audit-publish from the raw zone to the published mart.
 
 The CLI and the Airflow DAG call these functions; each step can also run alone:
 
+    prepare_build(settings) -> Prepared        ingest log export, raw-batch GX gate
     export_ingest_log(settings) -> Path        ledger -> raw/ingest_log.parquet
-    run_dbt(settings, full=True) -> None       dbt build into a fresh build file
+    check_raw_batches(settings) -> ...         the gate alone (new load_ids only)
+    run_dbt(settings, full_refresh=False) -> DbtSummary
+                                               dbt build into the persistent build file;
+                                               staging reads only new loads (incremental)
     parse_dbt(settings) -> Path                dbt parse -> manifest.json (for cosmos)
+    docs_generate(settings) -> Path            dbt docs generate (needs a built build file)
     validate_marts(settings) -> ValidationOutcome   Great Expectations on the marts
     publish(settings) -> Path                  marts -> warehouse/mognad.duckdb (atomic)
-    build(settings) -> BuildResult             all four; BuildError on any failure
+    build(settings, full=False) -> BuildResult all of it; BuildError on any failure
+
+Incremental design: the build file `warehouse/build/mognad_build.duckdb` persists between
+builds. The staging models are dbt incremental models keyed on load_id: each build reads
+only the raw Parquet files of loads that are new since the last build (and not failed by
+the gate); everything downstream is rebuilt from staging inside DuckDB, which is cheap.
+`full=True` (`mognad build --full`) deletes the build file and rebuilds from the raw zone;
+so does a change to the dbt project (a fingerprint of its files is kept beside the file).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import time
@@ -24,14 +37,22 @@ import duckdb
 
 from mognad.config import Settings
 from mognad.publish import publish
-from mognad.quality import ValidationOutcome, validate_marts
+from mognad.quality import (
+    RawBatch,
+    ValidationOutcome,
+    validate_marts,
+    validate_raw_batches,
+)
 
 __all__ = [
     "BuildError",
     "BuildResult",
     "ValidationOutcome",
     "build",
+    "check_raw_batches",
+    "docs_generate",
     "export_ingest_log",
+    "prepare_build",
     "parse_dbt",
     "publish",
     "run_dbt",
@@ -60,11 +81,32 @@ class BuildError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Prepared:
+    ingest_log: Path
+    batch_checks: Path
+    batches_checked: int
+    batches_failed: list[str]
+
+
+@dataclass(frozen=True)
+class DbtSummary:
+    full_refresh: bool
+    models: int = 0
+    seeds: int = 0
+    tests: int = 0
+    unit_tests: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
 class BuildResult:
     published_db: Path
     ingest_log: Path
     validation: ValidationOutcome
     seconds: float
+    prepared: Prepared | None = None
+    dbt: DbtSummary | None = None
+    rows: dict[str, int] | None = None
 
 
 def _say(message: str) -> None:
@@ -127,7 +169,197 @@ def export_ingest_log(settings: Settings) -> Path:
     return target
 
 
-# --- 2. dbt -----------------------------------------------------------------------------
+# --- 2. raw-batch quality gate ------------------------------------------------------------
+
+BATCH_CHECKS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS batch_checks (
+    load_id TEXT PRIMARY KEY,
+    municipality_code TEXT,
+    feed TEXT,
+    file TEXT,
+    checked_at TEXT NOT NULL,
+    success INTEGER NOT NULL,
+    failed_expectations TEXT
+)
+"""
+
+BATCH_CHECK_COLUMNS: dict[str, str] = {
+    "load_id": "VARCHAR",
+    "municipality_code": "VARCHAR",
+    "feed": "VARCHAR",
+    "file": "VARCHAR",
+    "checked_at": "TIMESTAMP",
+    "success": "BOOLEAN",
+    "failed_expectations": "VARCHAR",
+}
+
+
+def raw_batches(settings: Settings) -> list[RawBatch]:
+    """Every load in the raw zone (feed=<f>/municipality_code=<k>/load_id=<id>/data.parquet)."""
+    batches = []
+    for path in sorted(settings.raw.glob("feed=*/municipality_code=*/load_id=*/*.parquet")):
+        load, kod, feed = path.parent, path.parent.parent, path.parent.parent.parent
+        batches.append(
+            RawBatch(
+                feed=feed.name.split("=", 1)[1],
+                municipality_code=kod.name.split("=", 1)[1],
+                load_id=load.name.split("=", 1)[1],
+                path=path,
+            )
+        )
+    return batches
+
+
+def _ledger(settings: Settings) -> sqlite3.Connection:
+    settings.ledger_path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(settings.ledger_path, timeout=30)
+    con.execute(BATCH_CHECKS_SCHEMA)
+    return con
+
+
+def _files_by_load(con: sqlite3.Connection) -> dict[str, tuple[str, str]]:
+    present = {r[1] for r in con.execute("pragma table_info(attempts)")}
+    if not {"load_id", "file", "municipality_code"} <= present:
+        return {}
+    rows = con.execute(
+        "select load_id, file, municipality_code from attempts "
+        "where load_id is not null and status = 'loaded'"
+    ).fetchall()
+    return {load_id: (file, kod) for load_id, file, kod in rows}
+
+
+def _amend_receipt(settings: Settings, kod: str, file: str, quality: dict) -> Path | None:
+    """Add a `quality` section to the file's receipt (status unchanged) via the ingest's own
+    `write_receipt`, and a line to its text twin. Returns the receipt, or None if absent."""
+    from mognad.ingest.receipts import display_name, write_receipt
+
+    folder = settings.inbox / kod / "receipts"
+    for name in dict.fromkeys((file, display_name(file))):
+        path = folder / f"{name}.loaded.json"
+        if path.exists():
+            break
+    else:
+        return None
+    import json
+
+    receipt = json.loads(path.read_text(encoding="utf-8"))
+    receipt["quality"] = quality
+    written = write_receipt(folder, receipt)
+    twin = written.with_suffix(".txt")
+    lines = "\n".join(f"  - {f}" for f in quality["failed_expectations"][:20])
+    with open(twin, "a", encoding="utf-8") as f:
+        f.write(
+            "\nKvalitetskontroll: underkänd – raderna används inte i rapporterna förrän en "
+            "rättad fil levereras.\nQuality check: failed – the rows are kept out of the "
+            f"reports until a corrected file is delivered.\n{lines}\n"
+        )
+    return written
+
+
+def check_raw_batches(settings: Settings) -> tuple[int, list[str]]:
+    """Run the raw-batch gate on every load not yet checked; record each verdict in the
+    ledger's `batch_checks` table; amend the receipt of every failed file. Returns
+    (batches checked now, load_ids that failed now)."""
+    con = _ledger(settings)
+    try:
+        done = {r[0] for r in con.execute("select load_id from batch_checks")}
+        files = _files_by_load(con)
+    finally:
+        con.close()
+    new = [b for b in raw_batches(settings) if b.load_id not in done]
+    if not new:
+        return 0, []
+    _say(f"raw-batch gate: checking {len(new)} new batch(es) with Great Expectations")
+    verdicts, report = validate_raw_batches(settings, new, progress=_say)
+    failed = []
+    con = _ledger(settings)
+    try:
+        with con:
+            for v in verdicts:
+                file, _ = files.get(v.batch.load_id, (v.batch.path.name, None))
+                con.execute(
+                    "insert or replace into batch_checks values (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        v.batch.load_id,
+                        v.batch.municipality_code,
+                        v.batch.feed,
+                        file,
+                        v.checked_at.isoformat(),
+                        int(v.success),
+                        None if v.success else "\n".join(v.failures),
+                    ),
+                )
+    finally:
+        con.close()
+    for v in verdicts:
+        if v.success:
+            continue
+        failed.append(v.batch.load_id)
+        file = files.get(v.batch.load_id, (None,))[0]
+        _say(
+            f"raw-batch gate: {v.batch.feed}/{v.batch.municipality_code} {file or v.batch.load_id} "
+            f"FAILED, held back from the marts: {v.failures[0] if v.failures else '?'}"
+        )
+        if file:
+            _amend_receipt(
+                settings,
+                v.batch.municipality_code,
+                file,
+                {
+                    "status": "failed",
+                    "checked_at": v.checked_at.isoformat() + "Z",
+                    "load_id": v.batch.load_id,
+                    "message_sv": "Kvalitetskontrollen underkände filen; raderna används inte i "
+                    "rapporterna förrän en rättad fil levereras.",
+                    "message_en": "The quality check failed the file; its rows are kept out of "
+                    "the reports until a corrected file is delivered.",
+                    "failed_expectations": v.failures,
+                    "report": str(report) if report else None,
+                },
+            )
+    _say(f"raw-batch gate: {len(new) - len(failed)} passed, {len(failed)} failed")
+    return len(new), failed
+
+
+def export_batch_checks(settings: Settings) -> Path:
+    """Write the ledger's batch_checks to raw/batch_checks.parquet (atomically); dbt's
+    staging models skip every load listed there with success = false."""
+    con = _ledger(settings)
+    try:
+        rows = con.execute(f"select {', '.join(BATCH_CHECK_COLUMNS)} from batch_checks").fetchall()
+    finally:
+        con.close()
+    rows = [r[:4] + (_utc_naive(r[4]), bool(r[5]), r[6]) for r in rows]
+    target = settings.raw / "batch_checks.parquet"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(".batch_checks.parquet.tmp")
+    db = duckdb.connect()
+    try:
+        db.execute(
+            "create table checks ("
+            + ", ".join(f"{c} {t}" for c, t in BATCH_CHECK_COLUMNS.items())
+            + ")"
+        )
+        if rows:
+            db.executemany(f"insert into checks values ({', '.join('?' * 7)})", rows)
+        db.execute(f"copy (select * from checks order by load_id) to '{tmp}' (format parquet)")
+    finally:
+        db.close()
+    os.replace(tmp, target)
+    return target
+
+
+def prepare_build(settings: Settings) -> Prepared:
+    """Everything before dbt: export the ingest log, run the raw-batch gate on new loads,
+    export the verdicts for dbt. Failed batches stay in the raw zone (immutable) but never
+    reach staging; they show in ingest_log.reason, fct_quarantine and fct_batch_checks."""
+    ingest_log = export_ingest_log(settings)
+    checked, failed = check_raw_batches(settings)
+    checks = export_batch_checks(settings)
+    return Prepared(ingest_log, checks, checked, failed)
+
+
+# --- 3. dbt -----------------------------------------------------------------------------
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
@@ -186,21 +418,53 @@ def _release_duckdb() -> None:
                 manager._ENV = None
 
 
-def run_dbt(settings: Settings, full: bool = True) -> None:
-    """`dbt build` (seeds, models, data and unit tests) into a fresh build file.
+def project_fingerprint(settings: Settings) -> str:
+    """A hash of the dbt project's files: when it changes, incremental tables are rebuilt."""
+    h = hashlib.sha256()
+    root = settings.dbt_project_dir
+    files = [root / "dbt_project.yml"]
+    for folder in ("models", "macros", "seeds", "tests"):
+        files += sorted(p for p in (root / folder).rglob("*") if p.is_file())
+    for path in files:
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
 
-    `full=False` skips the data and unit tests (a quicker rebuild while developing).
+
+def _fingerprint_file(settings: Settings) -> Path:
+    return settings.build_db.with_name("project.sha256")
+
+
+def run_dbt(settings: Settings, full_refresh: bool = False, tests: bool = True) -> DbtSummary:
+    """`dbt build` (seeds, models, data and unit tests) into the persistent build file.
+
+    Incremental by default: staging reads only loads new since the last build. With
+    `full_refresh` (or when the build file is missing, or the dbt project changed since it
+    was built) the build file is deleted and everything is rebuilt from the raw zone.
+    `tests=False` skips the data and unit tests (a quicker rebuild while developing).
     Raises BuildError naming the failed nodes."""
     from dbt.cli.main import dbtRunner
 
     build_db = settings.build_db
     build_db.parent.mkdir(parents=True, exist_ok=True)
-    for old in (build_db, build_db.with_name(build_db.name + ".wal")):
-        old.unlink(missing_ok=True)
+    fingerprint = project_fingerprint(settings)
+    stamp = _fingerprint_file(settings)
+    if not full_refresh and not (
+        build_db.exists() and stamp.exists() and stamp.read_text().strip() == fingerprint
+    ):
+        if build_db.exists():
+            _say("the dbt project changed since the last build: full rebuild")
+        full_refresh = True
+    if full_refresh:
+        for old in (build_db, build_db.with_name(build_db.name + ".wal"), stamp):
+            old.unlink(missing_ok=True)
     args = dbt_args(settings)
-    if not full:
+    if full_refresh:
+        args.append("--full-refresh")
+    if not tests:
         args += ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
-    _say(f"dbt {' '.join(args[:1])} into {build_db}")
+    mode = "full rebuild" if full_refresh else "incremental"
+    _say(f"dbt build ({mode}) into {build_db}")
     started = time.monotonic()
     with _environment(dbt_env(settings)):
         try:
@@ -211,15 +475,28 @@ def run_dbt(settings: Settings, full: bool = True) -> None:
     if res.exception is not None:
         raise BuildError(f"dbt build could not run: {str(res.exception).splitlines()[0]}")
     failed, first_message = [], ""
+    counts = {"model": 0, "seed": 0, "test": 0, "unit_test": 0}
     for r in getattr(res.result, "results", None) or []:
+        kind = str(getattr(r.node, "resource_type", ""))
+        kind = kind.rsplit(".", 1)[-1].lower()
         if str(r.status) in ("error", "fail", "runtime error"):
             failed.append(getattr(r.node, "name", str(r.node)))
             first_message = first_message or " ".join(str(r.message or "").split())[:200]
+        elif kind in counts:
+            counts[kind] += 1
     if not res.success or failed:
         names = ", ".join(failed) or "unknown node"
         detail = f" — {first_message}" if first_message else ""
         raise BuildError(f"dbt build failed ({len(failed)} node(s)): {names}{detail}")
-    _say(f"dbt build passed in {seconds:.1f} s")
+    stamp.write_text(fingerprint + "\n")
+    summary = DbtSummary(
+        full_refresh, counts["model"], counts["seed"], counts["test"], counts["unit_test"], seconds
+    )
+    _say(
+        f"dbt build passed in {seconds:.1f} s: {summary.models} models, {summary.seeds} seeds, "
+        f"{summary.tests} data tests, {summary.unit_tests} unit tests"
+    )
+    return summary
 
 
 def parse_dbt(settings: Settings, target_path: Path | None = None) -> Path:
@@ -239,15 +516,55 @@ def parse_dbt(settings: Settings, target_path: Path | None = None) -> Path:
     return target / "manifest.json"
 
 
+def docs_generate(settings: Settings, target_path: Path | None = None) -> Path:
+    """`dbt docs generate --static` against the build file: one self-contained
+    `static_index.html` (readable offline) beside index.html, manifest.json, catalog.json.
+    Default target: `warehouse/build/dbt/docs`. Run after a build (the catalog reads the
+    build file). Returns the static page."""
+    from dbt.cli.main import dbtRunner
+
+    if not settings.build_db.exists():
+        raise BuildError(f"no build file at {settings.build_db}: run `mognad build` first")
+    target = target_path or settings.build_db.parent / "dbt" / "docs"
+    args = dbt_args(settings, "docs")
+    args[args.index("--target-path") + 1] = str(target)
+    args = ["docs", "generate", "--static", *args[1:]]
+    with _environment(dbt_env(settings)):
+        try:
+            res = dbtRunner().invoke(args)
+        finally:
+            _release_duckdb()
+    if not res.success:
+        raise BuildError(f"dbt docs generate failed: {res.exception}")
+    return target / "static_index.html"
+
+
 # --- all steps --------------------------------------------------------------------------
 
 
-def build(settings: Settings) -> BuildResult:
-    """Export the ledger, dbt build, validate; publish only when everything passed."""
+def mart_rows(path: Path) -> dict[str, int]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'marts' order by table_name"
+        ).fetchall()
+        return {
+            t: con.execute(f'select count(*) from marts."{t}"').fetchone()[0] for (t,) in tables
+        }
+    finally:
+        con.close()
+
+
+def build(settings: Settings, full: bool = False) -> BuildResult:
+    """Write-audit-publish: prepare (ingest log, raw-batch gate), dbt build (incremental, or
+    from scratch with `full`), validate the marts; publish only when everything passed.
+    Ends with a summary: models, tests, expectations, rows per mart."""
     started = time.monotonic()
-    ingest_log = export_ingest_log(settings)
-    run_dbt(settings)
-    _say("validating the marts with Great Expectations")
+    _say("1/4 prepare: ingest log and the raw-batch quality gate")
+    prepared = prepare_build(settings)
+    _say("2/4 dbt build")
+    dbt = run_dbt(settings, full_refresh=full)
+    _say("3/4 validating the marts with Great Expectations")
     outcome = validate_marts(settings)
     if not outcome.success:
         first = outcome.summary.splitlines()
@@ -256,7 +573,20 @@ def build(settings: Settings) -> BuildResult:
             + (f" (details: {outcome.result_path})" if outcome.result_path else "")
         )
     _say(f"validation passed ({outcome.summary}); results in {outcome.result_path}")
+    _say("4/4 publish")
     published = publish(settings)
     seconds = time.monotonic() - started
+    rows = mart_rows(published)
     _say(f"published {published} in {seconds:.1f} s")
-    return BuildResult(published, ingest_log, outcome, seconds)
+    _say(
+        "summary: "
+        f"{'full rebuild' if dbt.full_refresh else 'incremental'}; "
+        f"raw batches checked {prepared.batches_checked}, failed {len(prepared.batches_failed)}; "
+        f"{dbt.models} models, {dbt.tests} data tests, {dbt.unit_tests} unit tests passed; "
+        f"{outcome.expectations} expectations passed; "
+        f"data docs {settings.quality_dir / 'index.html'}"
+    )
+    width = max(map(len, rows), default=0)
+    for table, n in rows.items():
+        _say(f"  marts.{table:<{width}} {n:>9} rows")
+    return BuildResult(published, prepared.ingest_log, outcome, seconds, prepared, dbt, rows)

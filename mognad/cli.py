@@ -55,11 +55,26 @@ def cmd_ingest(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_pull(args, settings: Settings) -> int:
+    from mognad.pull import pull_all
+
+    results = pull_all(settings, args.sources or None)
+    for r in results:
+        state = "ok" if r.ok else "MISSLYCKADES/FAILED"
+        _say(f"  {r.source_id}  {state}  {r.message}  ({len(r.files)} filer/files)")
+    failed = [r.source_id for r in results if not r.ok]
+    _say(f"{len(results)} källor/sources, {len(failed)} misslyckade/failed")
+    if failed:
+        _say("mognad pull: misslyckades / failed: " + ", ".join(failed))
+        return 1
+    return 0
+
+
 def cmd_build(args, settings: Settings) -> int:
     from mognad.build import BuildError, build
 
     try:
-        build(settings)
+        build(settings, full=bool(getattr(args, "full", False)))
     except BuildError as exc:
         _say(f"mognad build: misslyckades / failed: {exc}")
         return 1
@@ -99,8 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--municipalities", help="comma-separated codes (default: Västernorrland)")
     d.add_argument("--inbox", help="target inbox (default: $MOGNAD_HOME/ingest)")
     sub.add_parser("ingest", help="take every settled file in the inbox once")
+    pl = sub.add_parser("pull", help="pull HTTP sources (sources/*.yaml) into the inbox")
+    pl.add_argument("sources", nargs="*", help="source ids (default: all)")
     b = sub.add_parser("build", help="build, validate and publish the marts")
-    b.add_argument("--full", action="store_true", help="rebuild everything (the default now)")
+    b.add_argument(
+        "--full", action="store_true", help="rebuild from the raw zone (default: incremental)"
+    )
     sub.add_parser("run", help="ingest, then build")
     demo = sub.add_parser("demo", help="bring up Airflow and Superset with demo data")
     demo.add_argument("--airflow-port", type=int, default=8080)
@@ -108,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", type=float, default=1.0)
     demo.add_argument("--seed", type=int, default=2024)
     demo.add_argument("--no-wait", action="store_true", help="stop after the first run")
+    from mognad.ops import register as register_ops  # docs, templates, check, status, runbook
+
+    register_ops(sub)
     return p
 
 
@@ -115,10 +137,20 @@ COMMANDS = {
     "setup": cmd_setup,
     "demo-data": cmd_demo_data,
     "ingest": cmd_ingest,
+    "pull": cmd_pull,
     "build": cmd_build,
     "run": cmd_run,
     "demo": cmd_demo,
 }
+
+
+def _ops_commands() -> dict:
+    from mognad.ops import COMMANDS as ops_commands  # issue 9 (docs/runbook.md)
+
+    return ops_commands
+
+
+COMMANDS.update(_ops_commands())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,23 +1,31 @@
-"""Validate the marts in the build file with Great Expectations 1.x (suites in expectations/).
+"""Great Expectations 1.x gates (suites in expectations/), and Data Docs readable offline.
 
-Tables are read with duckdb into pandas DataFrames (GX's SQL datasource does not work on
-DuckDB) and validated in an ephemeral context: a pandas datasource, one dataframe asset,
-batch definition, validation definition and checkpoint per suite, all add-or-update so the
-setup can run any number of times in one process.
+Two gates, both on pandas DataFrames read with duckdb (GX's SQL datasource does not work on
+DuckDB), in one ephemeral context whose suites, assets, batch definitions, validation
+definitions and checkpoints are add-or-update, so setup can run any number of times:
+
+- `validate_raw_batches`: each incoming raw batch (one load_id) against its feed's suite
+  in `expectations/raw/raw.<feed>.json`, before dbt (write-audit-publish: "audit");
+- `validate_marts`: the built marts against `expectations/suites/*.json`, before publish.
+
+Every run writes its results as JSON in `$MOGNAD_HOME/quality/` and re-renders
+`quality/index.html` (`render_data_docs`): plain static HTML with inline CSS, no scripts
+and nothing fetched from a CDN, so it reads offline.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from mognad.config import Settings
-from mognad.reference import municipalities
+from mognad.reference import codebook, municipalities
 
 log = logging.getLogger(__name__)
 
@@ -27,16 +35,49 @@ class ValidationOutcome:
     success: bool
     summary: str
     result_path: Path | None
+    expectations: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class RawBatch:
+    """One load in the raw zone, as the gate sees it."""
+
+    feed: str
+    municipality_code: str
+    load_id: str
+    path: Path
+
+
+@dataclass
+class BatchVerdict:
+    batch: RawBatch
+    success: bool
+    failures: list[str] = field(default_factory=list)
+    checked_at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
 def load_suites(expectations_dir: Path) -> list[dict]:
-    """The suite definitions (JSON) in expectations/suites, sorted by name."""
+    """The mart suite definitions (JSON) in expectations/suites, sorted by name."""
     suites = []
     for path in sorted((expectations_dir / "suites").glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         if "table" not in data.get("meta", {}):
             raise ValueError(f"{path.name}: meta.table is missing")
         suites.append(data)
+    return suites
+
+
+def load_raw_suites(expectations_dir: Path) -> dict[str, dict]:
+    """feed -> raw-batch suite definition (expectations/raw/raw.<feed>.json)."""
+    suites = {}
+    for path in sorted((expectations_dir / "raw").glob("raw.*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        suites[data["meta"]["feed"]] = data
     return suites
 
 
@@ -68,10 +109,74 @@ def _failed(result) -> list[str]:
     return lines
 
 
+class _Gx:
+    """One ephemeral GX context; a checkpoint per suite, reused for every batch."""
+
+    def __init__(self) -> None:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        logging.getLogger("great_expectations").setLevel(logging.WARNING)
+        self.gx = gx
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        self.datasource = self.context.data_sources.add_or_update_pandas(name="mognad")
+        self.checkpoints: dict[str, object] = {}
+
+    def checkpoint(self, spec: dict):
+        name = spec["name"]
+        if name in self.checkpoints:
+            return self.checkpoints[name]
+        gx = self.gx
+        suite = gx.ExpectationSuite(
+            name=name, expectations=spec["expectations"], meta=spec.get("meta")
+        )
+        if len(suite.expectations) != len(spec["expectations"]):
+            raise ValueError(f"suite {name}: some expectations are invalid")
+        suite = self.context.suites.add_or_update(suite)
+        asset_name = name.replace(".", "__")
+        try:
+            asset = self.datasource.get_asset(asset_name)
+        except LookupError:
+            asset = self.datasource.add_dataframe_asset(name=asset_name)
+        try:
+            batch_def = asset.get_batch_definition("whole")
+        except (KeyError, LookupError):
+            batch_def = asset.add_batch_definition_whole_dataframe("whole")
+        vd = self.context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=name, data=batch_def, suite=suite)
+        )
+        cp = self.context.checkpoints.add_or_update(
+            gx.Checkpoint(name=name, validation_definitions=[vd])
+        )
+        self.checkpoints[name] = cp
+        return cp
+
+    def run(self, spec: dict, frame, parameters: dict):
+        """(success, failure lines, result as JSON dict)."""
+        run = self.checkpoint(spec).run(
+            batch_parameters={"dataframe": frame}, expectation_parameters=parameters
+        )
+        [vr] = list(run.run_results.values())
+        return vr.success, ([] if vr.success else _failed(vr)), vr.to_json_dict()
+
+
+def _write_report(settings: Settings, name: str, report: dict) -> Path:
+    settings.quality_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.quality_dir / name
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), "utf-8")
+    tmp.replace(path)
+    try:
+        render_data_docs(settings)
+    except Exception:  # noqa: BLE001 - docs are a view; never fail a gate on them
+        log.exception("could not render the data docs")
+    return path
+
+
 def validate_marts(settings: Settings) -> ValidationOutcome:
     """Validate every suite's table in the build file; never raises."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    result_path = settings.quality_dir / f"marts-{stamp}.json"
+    stamp = _stamp()
     try:
         suites = load_suites(settings.expectations_dir)
         if not suites:
@@ -80,63 +185,237 @@ def validate_marts(settings: Settings) -> ValidationOutcome:
     except Exception as exc:  # noqa: BLE001 - the caller decides; we report
         return ValidationOutcome(False, f"could not read the marts: {exc}", None)
 
+    n = sum(len(s["expectations"]) for s in suites)
     try:
-        import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-
-        context = gx.get_context(mode="ephemeral")
-        context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        datasource = context.data_sources.add_or_update_pandas(name="mognad_build")
+        runner = _Gx()
         parameters = {
             "min_cell": settings.min_cell,
             "municipality_codes": sorted(municipalities()),
         }
-        report: dict = {"success": True, "validated_at": stamp, "parameters": {}, "results": {}}
-        report["parameters"]["min_cell"] = settings.min_cell
+        report: dict = {
+            "kind": "marts",
+            "success": True,
+            "validated_at": stamp,
+            "parameters": {"min_cell": settings.min_cell},
+            "results": {},
+        }
         failures: list[str] = []
         for spec in suites:
             table = spec["meta"]["table"]
-            suite = gx.ExpectationSuite(
-                name=spec["name"], expectations=spec["expectations"], meta=spec.get("meta")
-            )
-            if len(suite.expectations) != len(spec["expectations"]):
-                raise ValueError(f"suite {spec['name']}: some expectations are invalid")
-            suite = context.suites.add_or_update(suite)
-            asset_name = table.replace(".", "__")
-            try:
-                asset = datasource.get_asset(asset_name)
-            except LookupError:
-                asset = datasource.add_dataframe_asset(name=asset_name)
-            try:
-                batch_def = asset.get_batch_definition("whole")
-            except (KeyError, LookupError):
-                batch_def = asset.add_batch_definition_whole_dataframe("whole")
-            vd = context.validation_definitions.add_or_update(
-                gx.ValidationDefinition(name=spec["name"], data=batch_def, suite=suite)
-            )
-            checkpoint = context.checkpoints.add_or_update(
-                gx.Checkpoint(name=spec["name"], validation_definitions=[vd])
-            )
-            run = checkpoint.run(
-                batch_parameters={"dataframe": frames[table]},
-                expectation_parameters=parameters,
-            )
-            for vr in run.run_results.values():
-                report["results"][table] = vr.to_json_dict()
-                if not vr.success:
-                    report["success"] = False
-                    failures += [f"{table}: {line}" for line in _failed(vr)]
-        settings.quality_dir.mkdir(parents=True, exist_ok=True)
-        tmp = result_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), "utf-8")
-        tmp.replace(result_path)
+            ok, lines, result = runner.run(spec, frames[table], parameters)
+            report["results"][table] = result
+            if not ok:
+                report["success"] = False
+                failures += [f"{table}: {line}" for line in lines]
+        result_path = _write_report(settings, f"marts-{stamp}.json", report)
     except Exception as exc:  # noqa: BLE001
         log.exception("validation could not run")
-        return ValidationOutcome(False, f"validation could not run: {exc}", None)
+        return ValidationOutcome(False, f"validation could not run: {exc}", None, n)
 
     if report["success"]:
-        n = sum(len(s["expectations"]) for s in suites)
         summary = f"all {n} expectations passed on {len(suites)} tables"
     else:
         summary = f"{len(failures)} expectation(s) failed:\n" + "\n".join(failures)
-    return ValidationOutcome(report["success"], summary, result_path)
+    return ValidationOutcome(report["success"], summary, result_path, n, len(failures))
+
+
+def raw_parameters() -> dict:
+    books = codebook()
+    return {
+        "municipality_codes": sorted(municipalities()),
+        "instruments": sorted(books),
+        "item_codes": sorted({code for items in books.values() for code in items}),
+    }
+
+
+def _read_batches(con, batches: list[RawBatch]):
+    """The batches' rows as one DataFrame, with `_path_load_id` / `_path_municipality_code`
+    from each file's folder (the suites check the columns match their folder)."""
+    values = ", ".join("(?, ?, ?)" for _ in batches)
+    params = []
+    for b in batches:
+        params += [str(b.path), b.load_id, b.municipality_code]
+    files = [str(b.path) for b in batches]
+    return con.execute(
+        f"""
+        with paths(filename, _path_load_id, _path_municipality_code) as (values {values})
+        select d.* exclude (filename), p._path_load_id, p._path_municipality_code
+        from read_parquet(?, hive_partitioning = false, union_by_name = true,
+                          filename = true) as d
+        inner join paths as p using (filename)
+        """,
+        [*params, files],
+    ).df()
+
+
+def validate_raw_batches(
+    settings: Settings, batches: list[RawBatch], progress=None
+) -> tuple[list[BatchVerdict], Path | None]:
+    """Validate each raw batch with its feed's suite (expectations/raw/raw.<feed>.json).
+
+    For speed, all new batches of a feed are validated together first; only when that fails
+    (or a batch is empty) is each batch of the feed validated alone, to name the culprits.
+    A batch whose feed has no suite, or that cannot be read, fails with the reason.
+    Returns the verdicts (in the order given) and the results JSON."""
+    if not batches:
+        return [], None
+    stamp = _stamp()
+    suites = load_raw_suites(settings.expectations_dir)
+    runner = _Gx()
+    parameters = raw_parameters()
+    verdicts: dict[str, BatchVerdict] = {}
+    report: dict = {"kind": "raw", "success": True, "validated_at": stamp, "results": {}}
+    by_feed: dict[str, list[RawBatch]] = {}
+    for b in batches:
+        by_feed.setdefault(b.feed, []).append(b)
+    con = duckdb.connect()
+    try:
+        for feed, group in by_feed.items():
+            spec = suites.get(feed)
+            if spec is None:
+                for b in group:
+                    verdicts[b.load_id] = BatchVerdict(b, False, [f"no raw suite for {feed}"])
+                report["success"] = False
+                continue
+            try:
+                frame = _read_batches(con, group)
+                rows = frame.groupby("_path_load_id").size().to_dict()
+                if all(rows.get(b.load_id, 0) > 0 for b in group):
+                    ok, _lines, result = runner.run(spec, frame, parameters)
+                    if ok:
+                        report["results"][f"{feed} ({len(group)} batches)"] = result
+                        for b in group:
+                            verdicts[b.load_id] = BatchVerdict(b, True)
+                        if progress:
+                            progress(f"raw-batch gate: {feed}: {len(group)} batch(es) passed")
+                        continue
+            except Exception as exc:  # noqa: BLE001 - fall back to one batch at a time
+                log.warning("raw-batch gate: %s as a whole could not be validated: %s", feed, exc)
+            for b in group:
+                try:
+                    frame = _read_batches(con, [b])
+                    if frame.empty:
+                        raise ValueError("the batch has no rows")
+                    ok, lines, result = runner.run(spec, frame, parameters)
+                except Exception as exc:  # noqa: BLE001 - an unreadable batch fails the gate
+                    ok, lines, result = False, [f"could not validate: {exc}"], {"error": str(exc)}
+                verdicts[b.load_id] = BatchVerdict(b, ok, lines)
+                report["results"][f"{feed}/{b.municipality_code}/{b.load_id}"] = result
+                report["success"] = report["success"] and ok
+            if progress:
+                bad = sum(1 for b in group if not verdicts[b.load_id].success)
+                progress(f"raw-batch gate: {feed}: {len(group)} batch(es), {bad} failed")
+    finally:
+        con.close()
+    path = _write_report(settings, f"raw-{stamp}.json", report)
+    return [verdicts[b.load_id] for b in batches], path
+
+
+# --- Data Docs (offline) -----------------------------------------------------------------
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:70rem}
+table{border-collapse:collapse;margin:.5rem 0 1.5rem}
+td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#f0f0f0}.ok{color:#1a7f37}.fail{color:#b00020;font-weight:bold}
+code{font-size:.85em}details{margin:.25rem 0}
+"""
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        "<!doctype html><html lang='sv'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>"
+        f"<body><h1>{html.escape(title)}</h1>{body}</body></html>\n"
+    )
+
+
+def _mark(ok: bool) -> str:
+    return (
+        "<span class='ok'>✔ godkänd / passed</span>"
+        if ok
+        else ("<span class='fail'>✘ underkänd / failed</span>")
+    )
+
+
+def _result_table(result: dict) -> str:
+    rows = []
+    for r in result.get("results", []):
+        cfg = r.get("expectation_config", {})
+        kwargs = {k: v for k, v in cfg.get("kwargs", {}).items() if k != "batch_id"}
+        res = r.get("result") or {}
+        observed = {
+            k: res[k]
+            for k in ("observed_value", "unexpected_count", "partial_unexpected_list")
+            if k in res
+        }
+        rows.append(
+            f"<tr><td>{_mark(r.get('success', False))}</td>"
+            f"<td><code>{html.escape(cfg.get('type', ''))}</code></td>"
+            f"<td><code>{html.escape(json.dumps(kwargs, ensure_ascii=False, default=str)[:400])}"
+            f"</code></td><td><code>"
+            f"{html.escape(json.dumps(observed, ensure_ascii=False, default=str)[:400])}"
+            "</code></td></tr>"
+        )
+    if "error" in result:
+        rows.append(f"<tr><td colspan=4 class='fail'>{html.escape(result['error'])}</td></tr>")
+    return (
+        "<table><tr><th>resultat</th><th>förväntan / expectation</th><th>argument</th>"
+        "<th>observerat / observed</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
+def render_run(report: dict, title: str) -> str:
+    parts = [f"<p>{_mark(report.get('success', False))} — {html.escape(title)}</p>"]
+    for name, result in report.get("results", {}).items():
+        ok = result.get("success", False)
+        body = _result_table(result)
+        if report.get("kind") == "raw" and ok:
+            parts.append(
+                f"<details><summary>{html.escape(name)} {_mark(ok)}</summary>{body}</details>"
+            )
+        else:
+            parts.append(f"<h2>{html.escape(name)} {_mark(ok)}</h2>{body}")
+    return _page(title, "".join(parts))
+
+
+def render_data_docs(settings: Settings, keep: int = 200) -> Path:
+    """Render `quality/index.html` and one page per results JSON (newest `keep` runs)."""
+    folder = settings.quality_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    runs = sorted(
+        [p for p in folder.glob("*.json") if p.name.startswith(("marts-", "raw-"))],
+        key=lambda p: p.name.split("-", 1)[1],
+        reverse=True,
+    )[:keep]
+    items = []
+    for path in runs:
+        page = path.with_suffix(".html")
+        try:
+            report = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        kind = (
+            "marter / marts"
+            if report.get("kind", "marts") == "marts"
+            else "råbatcher / raw batches"
+        )
+        title = f"{kind} {report.get('validated_at', path.stem)}"
+        if not page.exists() or page.stat().st_mtime < path.stat().st_mtime:
+            page.write_text(render_run(report, title), encoding="utf-8")
+        n = len(report.get("results", {}))
+        failed = sum(1 for r in report.get("results", {}).values() if not r.get("success"))
+        items.append(
+            f"<tr><td><a href='{html.escape(page.name)}'>{html.escape(title)}</a></td>"
+            f"<td>{_mark(report.get('success', False))}</td><td>{n}</td><td>{failed}</td></tr>"
+        )
+    body = (
+        "<p>Resultat från Great Expectations, nyaste först. / Great Expectations results, "
+        "newest first.</p><table><tr><th>körning / run</th><th>resultat</th>"
+        "<th>tabeller eller batcher</th><th>underkända / failed</th></tr>"
+        + "".join(items)
+        + "</table>"
+    )
+    index = folder / "index.html"
+    index.write_text(_page("mognad – datakvalitet / data quality", body), encoding="utf-8")
+    return index

@@ -12,9 +12,11 @@ copy at import time, so no machine path is committed.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -42,7 +44,18 @@ SECRET_KEYS = (
     "SUPERSET_SECRET_KEY",
     "SUPERSET_ADMIN_PASSWORD",
     "SUPERSET_GUEST_TOKEN_SECRET",
+    "SUPERSET_DEMO_PASSWORD",
 )
+DASHBOARD_SLUGS = (
+    "digital-mognad",
+    "utveckling",
+    "malgrupper",
+    "kompetensinsatser",
+    "svarsfrekvens",
+    "dataleveranser",
+)
+COUNTY_CODE = "22"  # Västernorrland: the county role and the demo users
+DEMO_USERS = (("lan", None), ("sundsvall", "2281"), ("ange", "2260"))
 
 Progress = Callable[[str], None]
 
@@ -71,6 +84,8 @@ def superset_env(settings: Settings) -> dict[str, str]:
         if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "SUPERSET_HOME")
         and not k.startswith("SUPERSET_")
     }
+    if os.environ.get("SUPERSET_DATABASE_URI"):  # PostgreSQL metadata in the cluster
+        env["SUPERSET_DATABASE_URI"] = os.environ["SUPERSET_DATABASE_URI"]
     env.update({k: secrets[k] for k in SECRET_KEYS})
     env.update(
         {
@@ -172,13 +187,75 @@ def assets_hash(settings: Settings) -> str:
         h.update(path.read_bytes())
         h.update(b"\0")
     h.update(str(settings.published_db).encode())
+    h.update(json.dumps(waiting_datasets(settings), sort_keys=True).encode())
     return h.hexdigest()
 
 
+MART_REF = re.compile(r"\bmarts\.(\w+)", re.IGNORECASE)
+
+
+def published_marts(settings: Settings) -> set[str] | None:
+    """Tables in the published warehouse's ``marts`` schema (None when it cannot be read)."""
+    path = Path(settings.published_db)
+    if not path.exists():
+        return None
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        rows = con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'"
+        ).fetchall()
+    finally:
+        con.close()
+    return {r[0] for r in rows}
+
+
+def waiting_datasets(settings: Settings) -> dict[str, list[str]]:
+    """Datasets whose SQL reads a mart the published warehouse does not have yet."""
+    marts = published_marts(settings)
+    if marts is None:
+        return {}
+    out = {}
+    for path in sorted((assets_dir(settings) / "datasets").rglob("*.yaml")):
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        missing = sorted({t for t in MART_REF.findall(config.get("sql") or "")} - marts)
+        if missing:
+            out[config["table_name"]] = missing
+    return out
+
+
+def _empty_select(config: dict) -> str:
+    """A typed query with the dataset's columns and no rows (for a mart not built yet)."""
+    cols = ",\n  ".join(
+        f"CAST(NULL AS {c.get('type') or 'VARCHAR'}) AS {c['column_name']}"
+        for c in config["columns"]
+    )
+    return f"SELECT\n  {cols}\nWHERE false\n"
+
+
 def render_assets(settings: Settings, target: Path) -> Path:
-    """Copy the asset bundle to ``target`` with the warehouse path filled in."""
+    """Copy the asset bundle to ``target`` with the warehouse path filled in.
+
+    A dataset reading a mart the published warehouse does not have yet gets a typed empty
+    query instead, so its charts say "no data" rather than fail; the next setup after the
+    mart lands re-imports the real SQL (the missing marts are part of :func:`assets_hash`).
+    """
     src = assets_dir(settings)
     shutil.copytree(src, target)
+    waiting = waiting_datasets(settings)
+    for path in (target / "datasets").rglob("*.yaml"):
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if config["table_name"] in waiting:
+            config["sql"] = _empty_select(config)
+            config["description"] = (
+                f"Väntar på {', '.join('marts.' + t for t in waiting[config['table_name']])}. "
+                + (config.get("description") or "")
+            )
+            path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), "utf-8")
     for path in (target / "databases").glob("*.yaml"):
         config = yaml.safe_load(path.read_text(encoding="utf-8"))
         uri = config.get("sqlalchemy_uri", "")
@@ -297,10 +374,147 @@ def setup(settings: Settings, progress: Progress = print, force: bool = False) -
     if force or marker.get("assets") != digest or not _dashboard_exists(settings):
         step("import assets", lambda: import_assets(settings, env))
         marker["assets"] = digest
+        marker.pop("access", None)
         _write_marker(settings, marker)
     else:
         progress("superset: assets up to date")
+    access = hashlib.sha256(
+        json.dumps(access_spec(settings), sort_keys=True).encode()
+        + read_secrets(settings.secrets_file)["SUPERSET_DEMO_PASSWORD"].encode()
+    ).hexdigest()
+    if force or marker.get("access") != access:
+        step("roles and row-level security", lambda: setup_access(settings, env))
+        marker["access"] = access
+        _write_marker(settings, marker)
     return timings
+
+
+# --- access: a role per municipality, row-level security, demo users --------------------------
+def municipalities(settings: Settings) -> list[dict[str, str]]:
+    """The municipality list (dbt seed ``kommuner.csv``): code, name, county code and name."""
+    path = PROJECT_DIR / "dbt_project" / "seeds" / "kommuner.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def municipality_role(code: str, name: str) -> str:
+    return f"Kommun {code} {name}"
+
+
+def county_role(name: str) -> str:
+    return f"Län {name}"
+
+
+def demo_users(settings: Settings) -> list[tuple[str, str, str]]:
+    """(username, role, password) of the demo users, for ``mognad demo`` to print."""
+    password = read_secrets(settings.secrets_file).get("SUPERSET_DEMO_PASSWORD", "")
+    by_code = {m["municipality_code"]: m for m in municipalities(settings)}
+    county = next(m["county_name"] for m in by_code.values() if m["county_code"] == COUNTY_CODE)
+    out = []
+    for user, code in DEMO_USERS:
+        role = (
+            county_role(county)
+            if code is None
+            else municipality_role(code, by_code[code]["municipality_name"])
+        )
+        out.append((user, role, password))
+    return out
+
+
+def access_spec(settings: Settings) -> dict:
+    kommuner = municipalities(settings)
+    county = next(m["county_name"] for m in kommuner if m["county_code"] == COUNTY_CODE)
+    return {
+        "municipalities": [
+            {
+                "code": m["municipality_code"],
+                "role": municipality_role(m["municipality_code"], m["municipality_name"]),
+            }
+            for m in kommuner
+        ],
+        "county_role": county_role(county),
+        "users": [
+            {"username": u, "role": r, "county": r == county_role(county)}
+            for u, r, _ in demo_users(settings)
+        ],
+    }
+
+
+_ACCESS = """
+import json, os, sys, time
+from superset.app import create_app
+app = create_app()
+with app.app_context():
+    from superset.extensions import db, security_manager as sm
+    from superset.connectors.sqla.models import RowLevelSecurityFilter, SqlaTable
+    from superset.models.core import Database
+    from superset.utils.core import RowLevelSecurityFilterType
+
+    spec = json.load(sys.stdin)
+    t0 = time.monotonic()
+    database = db.session.query(Database).filter_by(database_name="mognad").one()
+    db_pv = sm.add_permission_view_menu("database_access", database.perm)
+    tables = [
+        t for t in db.session.query(SqlaTable).filter_by(database_id=database.id).all()
+        if any(c.column_name == "municipality_code" for c in t.columns)
+    ]
+    gamma = sm.find_role("Gamma")
+    sql_lab = sm.find_role("sql_lab")
+
+    def role(name):
+        r = sm.find_role(name) or sm.add_role(name)
+        if db_pv not in r.permissions:
+            r.permissions.append(db_pv)
+        return r
+
+    existing = {f.name: f for f in db.session.query(RowLevelSecurityFilter).all()}
+    for m in spec["municipalities"]:
+        r = role(m["role"])
+        name = "kommun " + m["code"]
+        f = existing.get(name) or RowLevelSecurityFilter(name=name)
+        f.filter_type = RowLevelSecurityFilterType.REGULAR
+        f.group_key = "municipality_code"
+        f.clause = "municipality_code = '%s'" % m["code"]
+        f.description = "Kommunens användare ser bara kommunens rader."
+        f.roles = [r]
+        f.tables = list(tables)
+        db.session.add(f)
+    county = role(spec["county_role"])
+    db.session.commit()
+
+    password = os.environ["SUPERSET_DEMO_PASSWORD"]
+    for u in spec["users"]:
+        roles = [gamma, sm.find_role(u["role"])] + ([sql_lab] if u["county"] else [])
+        user = sm.find_user(username=u["username"])
+        if user is None:
+            user = sm.add_user(u["username"], u["username"], "demo",
+                               u["username"] + "@mognad.invalid", roles, password=password)
+            if not user:
+                sys.exit("could not create user " + u["username"])
+        else:
+            user.roles = roles
+            sm.update_user(user)
+            sm.reset_password(user.id, password)
+    db.session.commit()
+    summary = {"roles": len(spec["municipalities"]) + 1, "rls_tables": len(tables),
+               "seconds": round(time.monotonic() - t0, 1)}
+    print("MOGNAD_ACCESS " + json.dumps(summary))
+"""
+
+
+def setup_access(settings: Settings, env: dict[str, str] | None = None) -> dict:
+    """Idempotent: municipality and county roles, RLS on every dataset, demo users."""
+    env = env or superset_env(settings)
+    out = _run(
+        [str(superset_bin("python")), "-c", _ACCESS],
+        env,
+        "superset access setup",
+        stdin=json.dumps(access_spec(settings)),
+    )
+    lines = [ln for ln in out.splitlines() if ln.startswith("MOGNAD_ACCESS ")]
+    if not lines:
+        raise SupersetError(f"superset access setup printed no summary:\n{out[-2000:]}")
+    return json.loads(lines[-1].removeprefix("MOGNAD_ACCESS "))
 
 
 # --- running ------------------------------------------------------------------------------------
@@ -385,3 +599,44 @@ def wait_healthy(url: str, timeout: float = 90, proc: subprocess.Popen | None = 
             last = str(ex)
         time.sleep(0.5)
     raise SupersetError(f"Superset not healthy at {health} after {timeout} s ({last})")
+
+
+# --- chart data queries (tests and bench) -------------------------------------------------------
+_OPS = {
+    "==": "==",
+    "!=": "!=",
+    "IN": "IN",
+    "NOT IN": "NOT IN",
+    "IS TRUE": "IS TRUE",
+    "IS FALSE": "IS FALSE",
+    "IS NULL": "IS NULL",
+    "IS NOT NULL": "IS NOT NULL",
+}
+
+
+def chart_data_query(params: dict) -> dict:
+    """The ``/api/v1/chart/data`` query object a saved chart's params stand for.
+
+    Covers the chart kinds in ``superset/assets`` (ECharts bar/line with x axis and groupby,
+    raw and aggregate tables, radar); simple adhoc filters become query filters.
+    """
+    filters = []
+    for f in params.get("adhoc_filters", []):
+        if f.get("expressionType") != "SIMPLE":
+            raise ValueError(f"only simple filters are supported: {f}")
+        flt = {"col": f["subject"], "op": _OPS[f["operator"]]}
+        if f.get("comparator") is not None:
+            flt["val"] = f["comparator"]
+        filters.append(flt)
+    if params.get("query_mode") == "raw":
+        columns, metrics = list(params["all_columns"]), []
+    else:
+        columns = [c for c in (params.get("x_axis"), *params.get("groupby", [])) if c]
+        metrics = list(params.get("metrics", []))
+    return {
+        "columns": columns,
+        "metrics": metrics,
+        "filters": filters,
+        "orderby": [],
+        "row_limit": params.get("row_limit", 10000),
+    }

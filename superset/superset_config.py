@@ -23,8 +23,9 @@ DATA_DIR = SUPERSET_HOME
 SECRET_KEY = _required("SUPERSET_SECRET_KEY")
 GUEST_TOKEN_JWT_SECRET = _required("SUPERSET_GUEST_TOKEN_SECRET")
 
-# Metadata (users, charts, dashboards) in SQLite beside the rest of the platform's state.
-SQLALCHEMY_DATABASE_URI = (
+# Metadata (users, charts, dashboards): PostgreSQL in the cluster (docker-compose.yml sets
+# SUPERSET_DATABASE_URI); otherwise SQLite beside the rest of the platform's state.
+SQLALCHEMY_DATABASE_URI = os.environ.get("SUPERSET_DATABASE_URI") or (
     "sqlite:///" + os.path.join(SUPERSET_HOME, "superset.db") + "?check_same_thread=false"
 )
 
@@ -52,6 +53,9 @@ FEATURE_FLAGS = {
     "ALERT_REPORTS": False,
     "ENABLE_TEMPLATE_PROCESSING": False,
     "TAGGING_SYSTEM": False,
+    # Defence in depth: municipality roles have no SQL Lab, and row-level security would
+    # apply there too if one were given it.
+    "RLS_IN_SQLLAB": True,
 }
 
 # --- telemetry ---------------------------------------------------------------------------
@@ -77,7 +81,14 @@ TALISMAN_CONFIG = {
     "content_security_policy_nonce_in": ["script-src"],
     "force_https": False,
     "session_cookie_secure": SESSION_COOKIE_SECURE,
+    "frame_options": "DENY",
+    "referrer_policy": "strict-origin-when-cross-origin",
+    "strict_transport_security": SESSION_COOKIE_SECURE,
 }
+TALISMAN_CONFIG["content_security_policy"]["frame-ancestors"] = ["'none'"]
+# The same policy in development mode (Superset swaps in TALISMAN_DEV_CONFIG when DEBUG).
+TALISMAN_DEV_CONFIG = TALISMAN_CONFIG
+HTTP_HEADERS = {"X-Content-Type-Options": "nosniff"}
 
 # --- Swedish presentation ----------------------------------------------------------------
 APP_NAME = "mognad"

@@ -24,6 +24,8 @@ from mognad.ingest.readers import UnreadableFile, read_file
 from mognad.ingest.receipts import display_name, write_receipt
 from mognad.reference import municipalities
 
+INGEST_FEEDS = (*FEEDS, "kolada")
+"""The contract's feeds plus ``kolada`` (Kolada v3 data landed by ``mognad pull``)."""
 IGNORED_PREFIXES = (".", "~$")
 IGNORED_SUFFIXES = (".part", ".tmp", ".crdownload")
 RECEIPTS = "receipts"
@@ -120,6 +122,12 @@ class Ingestor:
         self.known = municipalities()
 
     def run(self) -> IngestReport:
+        try:
+            return self._run()
+        finally:
+            self.ledger.close()
+
+    def _run(self) -> IngestReport:
         start = time.monotonic()
         report = IngestReport()
         now = time.time()
@@ -164,10 +172,11 @@ class Ingestor:
         problems = []
         parsed: Parsed | None = None
         version = None
+        sheet = None
         if code not in self.known:
             problems = [problem("unknown_municipality", None, None, name)]
             status = "quarantined"
-        elif feed not in FEEDS:
+        elif feed not in INGEST_FEEDS:
             problems = [problem("unknown_feed", None, None, name)]
             status = "quarantined"
         elif path.is_symlink():
@@ -180,7 +189,7 @@ class Ingestor:
             version = len(earlier) + 1
             try:
                 sheet = read_file(path, data)
-                parsed = parse(feed, sheet, Context(self.key))
+                parsed = parse(feed, sheet, Context(self.key, municipality_code=code))
             except UnreadableFile as exc:
                 parsed = Parsed([], 0, 0, [problem("unreadable", None, None, str(exc))])
                 parsed.fatal = parsed.problems[0]
@@ -203,9 +212,12 @@ class Ingestor:
         stored = zone / display_name(code) / display_name(feed) / f"{attempt_id}__{name}"
         _durable_copy(path, stored)
         load_id = None
+        attribution = _attribution(feed, sheet if parsed else None)
         if status == "loaded":
             load_id = attempt_id
             provenance = {"file": name, "sha256": sha, "attempt_id": attempt_id}
+            if attribution:
+                provenance["attribution"] = attribution
             land(self.settings.raw, feed, code, load_id, parsed.records, provenance, received)
         reason = problems[0].code if status == "quarantined" and problems else None
         self.ledger.record(
@@ -240,11 +252,23 @@ class Ingestor:
             "load_id": load_id,
             "version": version,
         }
+        if attribution:
+            receipt["attribution"] = attribution
         receipt_path = write_receipt(self.settings.inbox / display_name(code) / RECEIPTS, receipt)
         path.unlink()
         return Outcome(
             code, feed, name, status, rows_read, rows_loaded, rows_rejected, receipt_path, reason
         )
+
+
+def _attribution(feed: str, sheet) -> str | None:
+    """Kolada's data must be credited: "Källa: Kolada" (or what the landed file says)."""
+    if feed != "kolada":
+        return None
+    for rec in getattr(sheet, "records", None) or []:
+        if isinstance(rec, dict) and rec.get("attribution"):
+            return str(rec["attribution"])[:200]
+    return "Källa: Kolada"
 
 
 def ingest(settings: Settings, progress: Callable[[str], None] | None = print) -> IngestReport:

@@ -8,9 +8,12 @@ as it was written in the file, and a code from :mod:`mognad.ingest.problems`.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from mognad.ingest import values as V
 from mognad.ingest.identity import normalise, pseudonymise
@@ -110,25 +113,64 @@ class Parsed:
 class Context:
     key: bytes | None
     today: dt.date = field(default_factory=dt.date.today)
+    municipality_code: str | None = None
 
 
 def _cell(row: list, idx: int | None) -> str:
+    """The trimmed text of a cell ("" when absent); the per-row hot path, so inlined."""
     if idx is None or idx >= len(row):
         return ""
-    return V.clean(row[idx])
+    value = row[idx]
+    return "" if value is None else str(value).strip()
 
 
 def _fatal(rows_read: int, p: Problem) -> Parsed:
     return Parsed([], rows_read, 0, [p], p)
 
 
+def _is_xapi(record: object) -> bool:
+    return isinstance(record, dict) and "actor" in record and "verb" in record
+
+
+def _json_cell(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "ja" if value else "nej"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def rows_from_json(sheet: Sheet) -> Sheet | None:
+    """A JSON array of flat row objects (what an LMS or HR API returns) as a table.
+
+    The header is every key in order of first appearance; row numbers are the objects'
+    positions in the array (1 = the first object). ``None`` when the records are not objects.
+    """
+    if not sheet.records or not all(isinstance(r, dict) for r in sheet.records):
+        return None
+    header: dict[str, None] = {}
+    for rec in sheet.records:
+        for k in rec:
+            header.setdefault(str(k), None)
+    names = list(header)
+    rows = [[_json_cell(rec.get(k)) for k in names] for rec in sheet.records]
+    return Sheet(names, rows, list(sheet.row_numbers), "json", sheet.encoding)
+
+
 def parse(feed: str, sheet: Sheet, ctx: Context) -> Parsed:
+    if feed == "kolada":
+        if sheet.kind != "json":
+            return _fatal(0, problem("unreadable", detail="Kolada data is JSON"))
+        return _parse_kolada(sheet, ctx)
     if sheet.kind == "json":
-        if feed != "training":
-            return _fatal(
-                0, problem("unreadable", detail=f"JSON accepted for training only ({feed})")
-            )
-        return _parse_xapi(sheet, ctx)
+        if feed == "training" and sheet.records and _is_xapi(sheet.records[0]):
+            return _parse_xapi(sheet, ctx)
+        table = rows_from_json(sheet)
+        if table is None:
+            return _fatal(0, problem("unreadable", detail="JSON: expected an array of row objects"))
+        sheet = table
     if not sheet.header:
         return _fatal(0, problem("empty_file"))
     hmap = map_header(feed, sheet.header)
@@ -204,8 +246,10 @@ def _survey_row(row, row_no, hmap, ctx, excel, state):
     instrument = V.norm(_cell(row, c.get("instrument")))
     books = codebook()
     if not instrument:
-        owners = {inst for inst, book in books.items() for code in hmap.items if code in book}
-        instrument = owners.pop() if len(owners) == 1 else "dimios"
+        if "default_instrument" not in state:  # the same for every row of the file
+            owners = {inst for inst, book in books.items() for code in hmap.items if code in book}
+            state["default_instrument"] = owners.pop() if len(owners) == 1 else "dimios"
+        instrument = state["default_instrument"]
     book = books.get(instrument)
     if book is None:
         errs.append(problem("unknown_instrument", row_no, _col(hmap, "instrument")))
@@ -242,12 +286,19 @@ def _survey_row(row, row_no, hmap, ctx, excel, state):
     return [{**base, "item_code": code, "answer": a} for code, a in answers.items()], []
 
 
+@lru_cache(maxsize=1 << 16)
+def _person_key(raw: str, key: bytes, today: dt.date) -> str | None:
+    """The pseudonym for a written personnummer (cached: HR and LMS files repeat people)."""
+    twelve = normalise(raw, today=today)
+    return None if twelve is None else pseudonymise(key, twelve)
+
+
 def _person(raw: str, row_no: int, column: str, ctx: Context) -> tuple[str | None, Problem | None]:
-    twelve = normalise(raw, today=ctx.today)
-    if twelve is None:
+    pkey = _person_key(raw, ctx.key, ctx.today) if raw else None
+    if pkey is None:
         code = "missing_value" if not raw else "invalid_personnummer"
         return None, problem(code, row_no, column)
-    return pseudonymise(ctx.key, twelve), None
+    return pkey, None
 
 
 STATUSES = {
@@ -421,3 +472,65 @@ def _hr_row(row, row_no, hmap, ctx, excel, state):
             "source_row": row_no,
         }
     ], []
+
+
+KOLADA_GENDER = {"T": "alla", "K": "kvinna", "M": "man"}
+
+
+def _parse_kolada(sheet: Sheet, ctx: Context) -> Parsed:
+    """Kolada v3 data: a document ``{"values": [...]}`` as landed by ``mognad pull``, or the
+    value objects themselves. One record per KPI, year and gender; the row number is the
+    position of that data point in the file (1 = the first)."""
+    items: list = []
+    for rec in sheet.records:
+        if isinstance(rec, dict) and isinstance(rec.get("values"), list) and "period" not in rec:
+            items.extend(rec["values"])
+        else:
+            items.append(rec)
+    records: list[dict] = []
+    problems: list[Problem] = []
+    row_no = 0
+    for item in items:
+        points = item.get("values") if isinstance(item, dict) else None
+        if not isinstance(points, list):
+            row_no += 1
+            problems.append(problem("unreadable", row_no, None, "not a Kolada value object"))
+            continue
+        kpi = V.clean(item.get("kpi"))
+        code = V.clean(item.get("municipality")).zfill(4)
+        try:
+            year = int(str(item.get("period")).strip())
+        except ValueError:
+            year = None
+        for point in points:
+            row_no += 1
+            errs: list[Problem] = []
+            if not kpi:
+                errs.append(problem("missing_value", row_no, "kpi"))
+            if ctx.municipality_code and code != ctx.municipality_code:
+                errs.append(problem("wrong_municipality", row_no, "municipality", code))
+            if year is None or not 1900 <= year <= 2200:
+                errs.append(problem("invalid_date", row_no, "period"))
+            point = point if isinstance(point, dict) else {}
+            gender = KOLADA_GENDER.get(V.clean(point.get("gender")).upper())
+            if gender is None:
+                errs.append(problem("invalid_gender", row_no, "gender"))
+            raw = point.get("value")
+            value = None
+            if raw is not None and raw != "":
+                try:
+                    value = float(raw) if not isinstance(raw, bool) else None
+                except (TypeError, ValueError):
+                    value = None
+                if value is None or not math.isfinite(value):
+                    errs.append(problem("invalid_number", row_no, "value"))
+            if errs:
+                problems.extend(errs)
+                continue
+            records.append(
+                {"kpi": kpi, "year": year, "gender": gender, "value": value, "source_row": row_no}
+            )
+    rows_read = row_no
+    if rows_read == 0:
+        return _fatal(0, problem("empty_file"))
+    return Parsed(records, rows_read, len(records), problems)

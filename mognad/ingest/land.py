@@ -60,6 +60,15 @@ FEED_SCHEMAS: dict[str, pa.Schema] = {
             ("fte", pa.float64()),
         ]
     ),
+    "kolada": pa.schema(
+        PROVENANCE
+        + [
+            ("kpi", pa.string()),
+            ("year", pa.int32()),
+            ("gender", pa.string()),
+            ("value", pa.float64()),
+        ]
+    ),
 }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +23,22 @@ CREATE TABLE IF NOT EXISTS attempts (
     stored_path TEXT
 );
 CREATE INDEX IF NOT EXISTS attempts_sha ON attempts (sha256, status);
+CREATE TABLE IF NOT EXISTS pulls (
+    pull_id TEXT PRIMARY KEY,
+    source_id TEXT NOT NULL,
+    municipality_code TEXT NOT NULL,
+    feed TEXT NOT NULL,
+    url TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    ok INTEGER NOT NULL,
+    http_status INTEGER,
+    requests INTEGER NOT NULL,
+    pages INTEGER NOT NULL,
+    records INTEGER NOT NULL,
+    files TEXT NOT NULL,
+    message TEXT NOT NULL
+);
 """
 
 COLUMNS = (
@@ -60,47 +75,110 @@ class Attempt:
     stored_path: str | None = None
 
 
+@dataclass
+class PullRecord:
+    """One HTTP pull attempt (see :mod:`mognad.pull`); ``files`` is a JSON list of paths."""
+
+    pull_id: str
+    source_id: str
+    municipality_code: str
+    feed: str
+    url: str
+    started_at: str
+    finished_at: str
+    ok: bool
+    http_status: int | None
+    requests: int
+    pages: int
+    records: int
+    files: str
+    message: str
+
+
+PULL_COLUMNS = tuple(PullRecord.__dataclass_fields__)
+
+
 class Ledger:
+    """One SQLite connection per Ledger (opened on first use; WAL, synchronous=FULL).
+
+    Every write is its own committed transaction, so a crash loses no recorded attempt.
+    """
+
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        with closing(self._connect()) as con, con:
+        self._con: sqlite3.Connection | None = None
+        with self._connect() as con:
             con.executescript(SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.path, timeout=30)
-        con.execute("PRAGMA journal_mode=WAL")
-        con.execute("PRAGMA synchronous=FULL")
-        return con
+        if self._con is None:
+            con = sqlite3.connect(self.path, timeout=30)
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=FULL")
+            self._con = con
+        return self._con
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _query(self, sql: str, args: tuple = (), rows: bool = False) -> list:
+        con = self._connect()
+        con.row_factory = sqlite3.Row if rows else None
+        try:
+            result = con.execute(sql, args).fetchall()
+        finally:
+            con.row_factory = None
+        return [dict(r) for r in result] if rows else result
 
     def loaded_load_id(self, municipality_code: str, feed: str, sha256: str) -> str | None:
         """The load that already holds these bytes for this municipality and feed, if any."""
-        with closing(self._connect()) as con:
-            row = con.execute(
-                "SELECT load_id FROM attempts WHERE sha256 = ? AND municipality_code = ? "
-                "AND feed = ? AND status = 'loaded' LIMIT 1",
-                (sha256, municipality_code, feed),
-            ).fetchone()
-        return row[0] if row else None
+        found = self._query(
+            "SELECT load_id FROM attempts WHERE sha256 = ? AND municipality_code = ? "
+            "AND feed = ? AND status = 'loaded' LIMIT 1",
+            (sha256, municipality_code, feed),
+        )
+        return found[0][0] if found else None
 
     def known_names(self, municipality_code: str, feed: str, file: str) -> list[str]:
-        with closing(self._connect()) as con:
-            rows = con.execute(
-                "SELECT sha256 FROM attempts WHERE municipality_code = ? AND feed = ? "
-                "AND file = ? AND status = 'loaded'",
-                (municipality_code, feed, file),
-            ).fetchall()
-        return [r[0] for r in rows]
+        found = self._query(
+            "SELECT sha256 FROM attempts WHERE municipality_code = ? AND feed = ? "
+            "AND file = ? AND status = 'loaded'",
+            (municipality_code, feed, file),
+        )
+        return [r[0] for r in found]
 
     def record(self, attempt: Attempt) -> None:
-        with closing(self._connect()) as con, con:
+        with self._connect() as con:
             con.execute(
                 f"INSERT OR REPLACE INTO attempts ({', '.join(COLUMNS)}) "
                 f"VALUES ({', '.join('?' for _ in COLUMNS)})",
                 tuple(getattr(attempt, c) for c in COLUMNS),
             )
 
+    def record_pull(self, pull: PullRecord) -> None:
+        with self._connect() as con:
+            con.execute(
+                f"INSERT OR REPLACE INTO pulls ({', '.join(PULL_COLUMNS)}) "
+                f"VALUES ({', '.join('?' for _ in PULL_COLUMNS)})",
+                tuple(getattr(pull, c) for c in PULL_COLUMNS),
+            )
+
+    def pulls(self, source_id: str | None = None) -> list[dict]:
+        sql = "SELECT * FROM pulls"
+        args: tuple = ()
+        if source_id:
+            sql += " WHERE source_id = ?"
+            args = (source_id,)
+        return self._query(sql + " ORDER BY started_at", args, rows=True)
+
     def all(self) -> list[dict]:
-        with closing(self._connect()) as con:
-            con.row_factory = sqlite3.Row
-            return [dict(r) for r in con.execute("SELECT * FROM attempts ORDER BY received_at")]
+        return self._query("SELECT * FROM attempts ORDER BY received_at", rows=True)

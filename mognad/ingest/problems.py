@@ -18,8 +18,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "The folder is not a known municipality code",
     ),
     "unknown_feed": (
-        "Mappen är inget känt flöde (survey, training, hr)",
-        "The folder is not a known feed (survey, training, hr)",
+        "Mappen är inget känt flöde (survey, training, hr, kolada)",
+        "The folder is not a known feed (survey, training, hr, kolada)",
     ),
     "missing_column": ("Obligatorisk kolumn saknas", "A required column is missing"),
     "no_items": (
@@ -47,6 +47,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "invalid_status": ("Okänd status", "Unknown status"),
     "invalid_number": ("Ogiltigt tal", "Invalid number"),
     "invalid_code": ("Ogiltig kod", "Invalid code"),
+    "wrong_municipality": (
+        "Raden gäller en annan kommun än mappen",
+        "The row belongs to another municipality than the folder",
+    ),
     "too_many_rejected": (
         "För stor andel rader underkändes; filen sattes i karantän",
         "Too many rows were rejected; the file was quarantined",

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import re
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from functools import cache
@@ -61,15 +62,37 @@ def decode(data: bytes) -> tuple[str, str]:
     return text, "cp1252"
 
 
-def sniff_delimiter(text: str) -> str:
-    sample_lines = [ln for ln in text.splitlines() if ln.strip()][:50]
-    sample = "\n".join(sample_lines)
+DELIMITERS = (";", ",", "\t")  # in order of preference when the evidence ties
+
+
+def _delimiter_score(text: str, delimiter: str, sample_records: int = 200) -> tuple:
+    """How well the text parses with this delimiter: (header has several fields, share of
+    rows with the header's field count, field count). Quoted fields are parsed properly, so
+    a delimiter inside quotes (``"1,5"`` in a ``;`` file) does not count."""
+    counts: list[int] = []
     try:
-        return csv.Sniffer().sniff(sample, delimiters=";,\t").delimiter
+        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            if not any(cell.strip() for cell in record):
+                continue
+            counts.append(len(record))
+            if len(counts) >= sample_records:
+                break
     except csv.Error:
-        counts = {d: sample_lines[0].count(d) if sample_lines else 0 for d in ";,\t"}
-        best = max(counts, key=counts.get)
-        return best if counts[best] else ","
+        return (False, 0.0, 0)
+    if not counts:
+        return (False, 0.0, 0)
+    width = counts[0]
+    rows = counts[1:] or counts
+    consistent = sum(1 for c in rows if c == width) / len(rows)
+    return (width > 1, consistent, width)
+
+
+def sniff_delimiter(text: str) -> str:
+    """``;``, ``,`` or tab: the one under which the header splits into several fields and
+    the rows agree with it (``csv.Sniffer`` guesses wrong on short files with quotes)."""
+    scores = {d: _delimiter_score(text, d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: (scores[d], -DELIMITERS.index(d)))
+    return best if scores[best][0] else ","
 
 
 def read_csv_bytes(data: bytes) -> Sheet:
@@ -109,6 +132,20 @@ def _excel_extension() -> str:
     return str(found[-1])
 
 
+_XLSX = threading.local()
+
+
+def _xlsx_connection() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB connection per thread with the excel extension loaded (opening
+    one and loading the extension per file cost ~30 ms)."""
+    con = getattr(_XLSX, "con", None)
+    if con is None:
+        con = duckdb.connect()
+        con.execute(f"LOAD '{_excel_extension()}'")
+        _XLSX.con = con
+    return con
+
+
 _DIMENSION = re.compile(rb'<dimension ref="([A-Z]+\d+(?::[A-Z]+\d+)?)"')
 
 
@@ -131,17 +168,14 @@ def read_xlsx(path: Path) -> Sheet:
     except (zipfile.BadZipFile, OSError, KeyError) as exc:
         raise UnreadableFile("damaged XLSX (not a valid zip)") from exc
     start_row = int(re.sub(r"[A-Z]", "", rng.split(":")[0])) if rng else 1
-    con = duckdb.connect()
     try:
-        con.execute(f"LOAD '{_excel_extension()}'")
+        con = _xlsx_connection()
         args = "header=false, all_varchar=true, stop_at_empty=false"
         if rng:
             args += f", range='{rng}'"
         result = con.execute(f"SELECT * FROM read_xlsx(?, {args})", [str(path)]).fetchall()
     except duckdb.Error as exc:
         raise UnreadableFile("damaged XLSX (the first sheet cannot be read)") from exc
-    finally:
-        con.close()
     header: list[str] | None = None
     rows: list[list[str | None]] = []
     numbers: list[int] = []
@@ -169,6 +203,12 @@ def read_json_bytes(data: bytes) -> Sheet:
                 records.append(rec)
                 numbers.append(i)
         else:
+            try:  # one JSON document (an object, possibly over many lines)
+                whole = json.loads(text)
+            except json.JSONDecodeError:
+                whole = None
+            if isinstance(whole, dict):
+                return Sheet([], [], [1], "json", encoding, None, [whole])
             for i, line in enumerate(text.splitlines(), start=1):
                 if line.strip():
                     records.append(json.loads(line))

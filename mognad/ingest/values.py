@@ -49,7 +49,8 @@ def clean(value: object) -> str:
 
 
 def norm(value: object) -> str:
-    return re.sub(r"\s+", " ", clean(value)).lower()
+    """Trimmed, inner whitespace runs made one space, lower case."""
+    return " ".join(clean(value).split()).lower()
 
 
 def target_group(value: object) -> str | None:
@@ -84,6 +85,8 @@ def excel_serial(serial: float) -> dt.datetime:
     return base + dt.timedelta(days=days, seconds=round(frac * 86400))
 
 
+_SERIAL = re.compile(r"\d{1,6}(\.\d+)?")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
 _DATE_FORMATS = (
     "%Y-%m-%d",
     "%Y-%m-%d %H:%M:%S",
@@ -101,7 +104,7 @@ def timestamp(value: object, *, excel: bool = False) -> dt.datetime | None:
     v = clean(value)
     if not v:
         return None
-    if excel and re.fullmatch(r"\d{4,6}(\.\d+)?", v):
+    if excel and _SERIAL.fullmatch(v):
         try:
             return excel_serial(float(v))
         except ValueError:
@@ -125,7 +128,7 @@ def timestamp(value: object, *, excel: bool = False) -> dt.datetime | None:
 def date_or_month(value: object, *, excel: bool = False) -> dt.date | None:
     """A date, or ``YYYY-MM`` (read as that month's last day)."""
     v = clean(value)
-    m = re.fullmatch(r"(\d{4})-(\d{2})", v)
+    m = _MONTH.fullmatch(v)
     if m and 1 <= int(m.group(2)) <= 12:
         year, month = int(m.group(1)), int(m.group(2))
         return dt.date(year, month, calendar.monthrange(year, month)[1])
@@ -146,6 +149,8 @@ def number(value: object) -> float | None:
 
 def answer(value: object) -> int | None:
     """An integer answer, or None for no answer; raises ValueError otherwise."""
+    if isinstance(value, str) and value.isdecimal():  # the common case, fast
+        return int(value)
     v = norm(value)
     if v in NO_ANSWER:
         return None

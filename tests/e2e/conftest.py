@@ -94,3 +94,14 @@ def stand_in_home(tmp_path_factory) -> Settings:
     ensure_secrets(settings.secrets_file)
     build_stand_in_warehouse(settings.published_db, settings.min_cell)
     return settings
+
+
+# Superset fixtures (one server and one browser per session), shared by test_dashboard.py and
+# test_superset_security.py.
+from tests.e2e.superset_fixtures import (  # noqa: E402, F401
+    api,
+    driver,
+    superset_server,
+    user_api,
+    warehouse_home,
+)

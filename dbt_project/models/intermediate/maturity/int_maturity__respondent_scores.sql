@@ -14,6 +14,7 @@ with answers as (
         s.wave,
         s.instrument,
         s.target_group,
+        coalesce(s.gender, 'ej angivet') as gender,
         c.dimension,
         c.category,
         case
@@ -41,6 +42,7 @@ category_scores as (
         a.wave,
         a.instrument,
         a.target_group,
+        a.gender,
         a.dimension,
         a.category,
         avg(a.item_score) as score
@@ -55,7 +57,7 @@ category_scores as (
 
 dimension_scores as (
     select
-        respondent_key, municipality_code, wave, instrument, target_group, dimension,
+        respondent_key, municipality_code, wave, instrument, target_group, gender, dimension,
         'alla' as category,
         avg(score) as score
     from category_scores
@@ -64,7 +66,7 @@ dimension_scores as (
 
 overall_scores as (
     select
-        respondent_key, municipality_code, wave, instrument, target_group,
+        respondent_key, municipality_code, wave, instrument, target_group, gender,
         'alla' as dimension,
         'alla' as category,
         avg(score) as score

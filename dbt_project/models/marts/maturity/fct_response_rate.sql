@@ -3,7 +3,9 @@
   headcount: persons in the latest HR snapshot on or before 31 December of the wave (NULL
   when the municipality has no such snapshot); respondents: persons who answered any
   instrument that wave. Disclosure control: when 0 < respondents < min_cell or
-  headcount < min_cell, headcount, respondents and the rate are NULL and suppressed true.
+  headcount < min_cell, headcount, respondents and the rate are NULL and suppressed true;
+  secondary suppression (macro secondary_suppression) hides a second target group where
+  the first could be recovered from 'alla' minus the others.
 -#}
 {%- set min_cell = var('min_cell') | int -%}
 
@@ -63,9 +65,14 @@ joined as (
 flagged as (
     select
         *,
+        respondents + coalesce(headcount, 0) as n,
         (respondents > 0 and respondents < {{ min_cell }})
         or coalesce(headcount < {{ min_cell }}, false) as suppressed
     from joined
+),
+
+protected as (
+    {{ secondary_suppression('flagged', ['municipality_code', 'wave'], ['target_group'], 'n') }}
 )
 
 select
@@ -78,4 +85,4 @@ select
         when not suppressed and headcount > 0 then round(100.0 * respondents / headcount, 1)
     end::double as response_rate_pct,
     suppressed
-from flagged
+from protected

@@ -5,7 +5,9 @@
   so coverage is cumulative since the programme started. Months run from the
   municipality's first HR snapshot to its latest snapshot or completion.
   Disclosure control: when headcount < min_cell or 0 < trained_persons < min_cell, the
-  counts and the coverage are NULL and suppressed true.
+  counts and the coverage are NULL and suppressed true; secondary suppression (macro
+  secondary_suppression, over target group and gender) hides further cells wherever a
+  hidden one could be recovered from a total or its siblings.
 -#}
 {%- set min_cell = var('min_cell') | int -%}
 
@@ -78,6 +80,12 @@ flagged as (
         headcount < {{ min_cell }}
         or (trained_persons > 0 and trained_persons < {{ min_cell }}) as suppressed
     from counted
+),
+
+protected as (
+    {{ secondary_suppression(
+        'flagged', ['municipality_code', 'period'], ['target_group', 'gender'], 'headcount'
+    ) }}
 )
 
 select
@@ -91,4 +99,4 @@ select
         when not suppressed then round(100.0 * trained_persons / headcount, 1)
     end::double as coverage_pct,
     suppressed
-from flagged
+from protected

@@ -14,4 +14,6 @@
     "reason": "varchar",
 } -%}
 
-{{ read_raw(source('raw', 'ingest_log'), var('raw_root') ~ '/ingest_log.parquet', columns) }}
+{{ read_optional_parquet(var('raw_root') ~ '/ingest_log.parquet', columns) }}
+
+-- depends_on: {{ source('raw', 'ingest_log') }}

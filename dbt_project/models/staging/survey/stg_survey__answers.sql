@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='append') }}
+{#- Incremental on load_id: each run reads only the loads new since the last build
+    (and none the raw-batch quality gate failed); `mognad build --full` rebuilds. -#}
 {#- One row per respondent and item, typed, from every survey load in the raw zone. -#}
 {%- set columns = provenance_columns() -%}
 {%- do columns.update({
@@ -13,7 +16,7 @@
 }) -%}
 
 with source as (
-    {{ read_raw(source('raw', 'survey'), raw_feed_glob('survey'), columns) }}
+    {{ read_raw(raw_feed_glob('survey'), columns, incremental=true) }}
 )
 
 select
@@ -21,3 +24,5 @@ select
     -- A respondent is identified within one load (one delivered file).
     load_id || '/' || respondent_id as respondent_key
 from source
+
+-- depends_on: {{ source('raw', 'survey') }}

@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='append') }}
+{#- Incremental on load_id: each run reads only the loads new since the last build
+    (and none the raw-batch quality gate failed); `mognad build --full` rebuilds. -#}
 {#- One row per (pseudonymised) person and course event, from every training load. -#}
 {%- set columns = provenance_columns() -%}
 {%- do columns.update({
@@ -11,4 +14,6 @@
     "hours": "double",
 }) -%}
 
-{{ read_raw(source('raw', 'training'), raw_feed_glob('training'), columns) }}
+{{ read_raw(raw_feed_glob('training'), columns, incremental=true) }}
+
+-- depends_on: {{ source('raw', 'training') }}

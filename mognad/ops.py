@@ -1,0 +1,412 @@
+"""Operations for the county data team (docs/runbook.md): each runbook step is one function.
+
+    requeue(settings, file)                 quarantined file -> back into its inbox folder
+    add_municipalities(settings, codes)     create inbox folders for municipalities
+    backfill(settings, code, feed, files)   copy historical files into a municipality's inbox
+    rotate_key(settings)                    new pseudonym key; the old one kept as _PREVIOUS
+    purge_archive(settings, days, apply)    delete archived deliveries that are safe to delete
+
+None of them deletes a delivered file without a durable copy elsewhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mognad.config import FEEDS, Settings
+from mognad.reference import municipalities
+from mognad.secrets import GENERATORS, read_secrets
+
+PREVIOUS_KEY = "MOGNAD_PSEUDONYM_KEY_PREVIOUS"
+
+
+class OpsError(RuntimeError):
+    """A refusal or failure with a one-line reason for the operator."""
+
+
+def _attempts(settings: Settings) -> list[dict]:
+    from mognad.status import _ledger_rows
+
+    return _ledger_rows(settings.ledger_path)
+
+
+def _original_name(stored: Path) -> str:
+    """Zones store `<attempt_id>__<original name>`."""
+    return stored.name.split("__", 1)[1] if "__" in stored.name else stored.name
+
+
+# --- quarantine ---------------------------------------------------------------------------
+
+
+def find_quarantined(settings: Settings, file: str) -> Path:
+    """A quarantined file by path, by its stored name, or by its original name (latest)."""
+    candidate = Path(file)
+    if candidate.is_file() and settings.quarantine.resolve() in candidate.resolve().parents:
+        return candidate.resolve()
+    zone = settings.quarantine
+    matches = [p for p in zone.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    exact = [p for p in matches if p.name == file]
+    by_name = sorted((p for p in matches if _original_name(p) == file), key=lambda p: p.name)
+    if exact:
+        return exact[0].resolve()
+    if by_name:
+        return by_name[-1].resolve()
+    raise OpsError(f"ingen fil i karantän heter / no quarantined file named {file!r}")
+
+
+def requeue(settings: Settings, file: str, to_code: str | None = None) -> Path:
+    """Move a quarantined file back into its inbox folder (after a fix), under its original
+    name. `to_code` moves it to another municipality's folder (a file dropped in the wrong
+    place). The quarantine copy is moved, not copied: the ledger keeps the attempt."""
+    src = find_quarantined(settings, file)
+    rel = src.relative_to(settings.quarantine.resolve())
+    code, feed = rel.parts[0], rel.parts[1] if len(rel.parts) > 2 else "_okänd"
+    code = to_code or code
+    if code not in municipalities():
+        raise OpsError(
+            f"{code!r} är ingen kommunkod; ange --to KOD / not a municipality code; use --to"
+        )
+    if feed not in FEEDS:
+        raise OpsError(
+            f"{feed!r} är inget flöde; lägg filen själv i rätt mapp / not a feed; "
+            "move the file into the right folder yourself"
+        )
+    dest = settings.inbox / code / feed / _original_name(src)
+    if dest.exists():
+        raise OpsError(f"{dest} finns redan / already exists")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(src), dest)
+    return dest
+
+
+# --- municipalities -----------------------------------------------------------------------
+
+
+def add_municipalities(
+    settings: Settings, codes: list[str] | None = None, county: str | None = None
+) -> list[str]:
+    """Create `ingest/<kod>/<feed>/` and `receipts/` for each municipality (or a county)."""
+    known = municipalities()
+    chosen = list(codes or [])
+    if county:
+        chosen += [m.code for m in known.values() if m.county_code == county.zfill(2)]
+        if not chosen:
+            raise OpsError(f"inget län med kod / no county with code {county!r}")
+    unknown = [c for c in chosen if c not in known]
+    if unknown:
+        raise OpsError(f"okända kommunkoder / unknown municipality codes: {', '.join(unknown)}")
+    for code in chosen:
+        for sub in (*FEEDS, "receipts"):
+            (settings.inbox / code / sub).mkdir(parents=True, exist_ok=True)
+    return sorted(set(chosen))
+
+
+def backfill(settings: Settings, code: str, feed: str, files: list[Path]) -> list[Path]:
+    """Copy historical files into a municipality's inbox; `mognad ingest` takes them as any
+    delivery (same checks, receipts, duplicates recognised by content)."""
+    if code not in municipalities():
+        raise OpsError(f"okänd kommunkod / unknown municipality code {code!r}")
+    if feed not in FEEDS:
+        raise OpsError(f"okänt flöde / unknown feed {feed!r}")
+    folder = settings.inbox / code / feed
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for f in files:
+        f = Path(f)
+        if not f.is_file():
+            raise OpsError(f"ingen fil / not a file: {f}")
+        dest = folder / f.name
+        if dest.exists():
+            raise OpsError(f"{dest} finns redan / already exists")
+        tmp = folder / f".{f.name}.part"
+        shutil.copyfile(f, tmp)
+        os.replace(tmp, dest)
+        out.append(dest)
+    return out
+
+
+# --- pseudonym key ------------------------------------------------------------------------
+
+ROTATE_EXPLANATION = """\
+Byta pseudonymnyckel / rotate the pseudonym key
+
+Personnummer ersätts vid inläsning av HMAC-SHA256(nyckel, personnummer). Med en ny nyckel
+får samma person en ny pseudonym. Det betyder:
+  - utbildning och HR som lästs in före bytet kopplas inte längre till leveranser efter
+    bytet: täckningsgraden (fct_training_coverage) räknar då slutförda kurser före bytet
+    bara mot HR-ögonblicksbilder som lästs in före bytet;
+  - byt därför nyckel bara när den kan ha röjts, helst vid en programgräns, och be
+    kommunerna leverera HR och en fullständig utbildningshistorik på nytt efteråt;
+  - den gamla nyckeln sparas som MOGNAD_PSEUDONYM_KEY_PREVIOUS i hemlighetsfilen så att
+    gamla pseudonymer kan spåras om det behövs; radera den när omleveransen är klar.
+Enkätflödet påverkas inte (det har inga personnummer).
+
+Personnummer become HMAC-SHA256(key, personnummer) at ingest. With a new key the same
+person gets a new pseudonym: training and hr loaded before the rotation no longer join
+with deliveries after it (coverage counts completions before the rotation only against
+HR snapshots loaded before it). Rotate only when the key may be compromised, ideally at a
+programme boundary, and ask municipalities to deliver HR and a full training history
+again afterwards. The old key is kept as MOGNAD_PSEUDONYM_KEY_PREVIOUS in the secrets
+file; delete it once the re-delivery is done. The survey feed is not affected.
+
+Kör / run:  mognad rotate-key --yes
+"""
+
+
+def rotate_key(settings: Settings) -> str:
+    """Write a new MOGNAD_PSEUDONYM_KEY into the secrets file, keeping the old one as
+    MOGNAD_PSEUDONYM_KEY_PREVIOUS. Returns the secrets file path (never a key)."""
+    if os.environ.get("MOGNAD_PSEUDONYM_KEY"):
+        raise OpsError(
+            "MOGNAD_PSEUDONYM_KEY är satt i miljön och går före hemlighetsfilen; byt den där "
+            "/ the key is set in the environment, which overrides the secrets file; rotate it there"
+        )
+    path = settings.secrets_file
+    current = read_secrets(path)
+    old = current.get("MOGNAD_PSEUDONYM_KEY")
+    if not old:
+        raise OpsError(f"ingen nyckel i / no key in {path}; kör / run `mognad setup`")
+    current[PREVIOUS_KEY] = old
+    current["MOGNAD_PSEUDONYM_KEY"] = GENERATORS["MOGNAD_PSEUDONYM_KEY"]()
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(
+            "# Generated by mognad setup. Never commit. Keep a backup of MOGNAD_PSEUDONYM_KEY:\n"
+        )
+        f.write("# without it, pseudonyms of new deliveries no longer match earlier ones.\n")
+        f.write(
+            f"# Pseudonym key rotated {stamp} (mognad rotate-key); old key in {PREVIOUS_KEY}.\n"
+        )
+        for key, value in current.items():
+            f.write(f"{key}={value}\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    os.chmod(path, 0o600)
+    return str(path)
+
+
+# --- archive retention --------------------------------------------------------------------
+
+
+@dataclass
+class PurgePlan:
+    delete: list[Path] = field(default_factory=list)
+    keep: list[tuple[Path, str]] = field(default_factory=list)  # (file, why kept)
+    bytes: int = 0
+
+
+def plan_purge(
+    settings: Settings, older_than_days: float, now: dt.datetime | None = None
+) -> PurgePlan:
+    """Archived files older than the limit whose content is safe elsewhere: a `loaded`
+    attempt whose load is in the raw zone, or a `duplicate` of such a load. Anything else
+    (unknown to the ledger, raw load missing, too young) is kept, with the reason."""
+    from mognad.ingest.land import load_dir
+
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    limit = now - dt.timedelta(days=older_than_days)
+    rows = _attempts(settings)
+    by_path = {str(Path(r["stored_path"]).resolve()): r for r in rows if r.get("stored_path")}
+    raw_by_sha: dict[tuple, bool] = {}
+    for r in rows:
+        if r["status"] == "loaded" and r.get("load_id"):
+            present = (
+                load_dir(settings.raw, r["feed"], r["municipality_code"], r["load_id"])
+                / "data.parquet"
+            ).exists()
+            key = (r["municipality_code"], r["feed"], r["sha256"])
+            raw_by_sha[key] = raw_by_sha.get(key, False) or present
+    plan = PurgePlan()
+    if not settings.archive.is_dir():
+        return plan
+    for f in sorted(p for p in settings.archive.rglob("*") if p.is_file()):
+        r = by_path.get(str(f.resolve()))
+        if r is None:
+            plan.keep.append((f, "okänd i liggaren / not in the ledger"))
+            continue
+        received = dt.datetime.fromisoformat(r["received_at"].replace("Z", "+00:00"))
+        if received.tzinfo:
+            received = received.astimezone(dt.UTC).replace(tzinfo=None)
+        if received > limit:
+            plan.keep.append((f, "för ny / too recent"))
+            continue
+        if r["status"] not in ("loaded", "duplicate"):
+            plan.keep.append((f, f"status {r['status']}"))
+            continue
+        if not raw_by_sha.get((r["municipality_code"], r["feed"], r["sha256"])):
+            plan.keep.append((f, "saknas i rådatazonen / not in the raw zone"))
+            continue
+        plan.delete.append(f)
+        plan.bytes += f.stat().st_size
+    return plan
+
+
+def purge_archive(settings: Settings, older_than_days: float, apply: bool = False) -> PurgePlan:
+    plan = plan_purge(settings, older_than_days)
+    if apply:
+        for f in plan.delete:
+            f.unlink()
+    return plan
+
+
+# --- command line (registered in mognad/cli.py) ---------------------------------------------
+
+
+def _say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def cmd_docs(args, settings: Settings) -> int:
+    from mognad.docsgen import DEFAULT_DIR, write
+
+    for path in write(Path(args.dir) if args.dir else DEFAULT_DIR):
+        _say(str(path))
+    return 0
+
+
+def cmd_templates(args, settings: Settings) -> int:
+    from mognad.templates import write_templates
+
+    for path in write_templates(Path(args.dir)):
+        _say(str(path))
+    return 0
+
+
+def cmd_check(args, settings: Settings) -> int:
+    import json
+
+    from mognad.check import PRECHECK_NOTE, check_file, infer
+    from mognad.ingest.receipts import render_text
+
+    receipts = []
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            _say(f"mognad check: ingen fil / not a file: {name}")
+            return 2
+        if not (args.feed or infer(path)[1]):
+            _say(f"mognad check: ange --feed (survey, training, hr) / give --feed for {name}")
+            return 2
+        receipts.append(check_file(path, args.feed, args.municipality, settings.max_reject_share))
+    if args.json:
+        print(json.dumps(receipts if len(receipts) > 1 else receipts[0], ensure_ascii=False,
+                         indent=2))  # fmt: skip
+    else:
+        for r in receipts:
+            _say(PRECHECK_NOTE)
+            _say(render_text({**r, "municipality_code": r["municipality_code"] or "–"}))
+    return 1 if any(r["status"] == "quarantined" for r in receipts) else 0
+
+
+def cmd_status(args, settings: Settings) -> int:
+    import json
+
+    from mognad.status import collect, render_table
+
+    status = collect(settings)
+    if args.json:
+        print(json.dumps(status, ensure_ascii=False, indent=2))
+    else:
+        print(render_table(status), end="")
+    return 0
+
+
+def cmd_requeue(args, settings: Settings) -> int:
+    for name in args.files:
+        dest = requeue(settings, name, args.to)
+        _say(f"tillbaka i inkorgen / back in the inbox: {dest}")
+    _say("Kör / run: mognad ingest")
+    return 0
+
+
+def cmd_add_municipality(args, settings: Settings) -> int:
+    codes = add_municipalities(settings, args.codes, args.county)
+    names = municipalities()
+    for code in codes:
+        _say(f"{code} {names[code].name}: {settings.inbox / code}/{{{','.join(FEEDS)}}}")
+    return 0
+
+
+def cmd_backfill(args, settings: Settings) -> int:
+    copied = backfill(settings, args.municipality, args.feed, [Path(f) for f in args.files])
+    _say(f"{len(copied)} filer/files i inkorgen / in the inbox; kör / run: mognad ingest")
+    return 0
+
+
+def cmd_rotate_key(args, settings: Settings) -> int:
+    if not args.yes:
+        _say(ROTATE_EXPLANATION)
+        _say("Inget ändrat utan --yes / nothing changed without --yes")
+        return 2
+    path = rotate_key(settings)
+    _say(f"Ny pseudonymnyckel i / new pseudonym key in {path}; den gamla sparad som / the old "
+         f"one kept as {PREVIOUS_KEY}.")  # fmt: skip
+    _say("Starta om tjänsterna som läser nyckeln (Airflow-arbetare) / restart the services "
+         "that read the key (Airflow workers).")  # fmt: skip
+    return 0
+
+
+def cmd_purge_archive(args, settings: Settings) -> int:
+    plan = purge_archive(settings, args.older_than, apply=args.apply)
+    verb = "raderade / deleted" if args.apply else "skulle raderas / would delete"
+    for f in plan.delete:
+        _say(f"  {verb}: {f}")
+    for f, why in plan.keep:
+        if args.verbose:
+            _say(f"  behålls / kept: {f} ({why})")
+    mb = plan.bytes / 1e6
+    _say(f"{len(plan.delete)} filer/files ({mb:.1f} MB) {verb}; {len(plan.keep)} behålls/kept")
+    if not args.apply and plan.delete:
+        _say("Torrkörning – lägg till --apply för att radera / dry run – add --apply to delete")
+    return 0
+
+
+def register(sub) -> None:
+    """Add this module's subcommands to the `mognad` parser."""
+    p = sub.add_parser("docs", help="regenerate the delivery guide docs/leverans/")
+    p.add_argument("--dir", help="target folder (default: docs/leverans)")
+    p = sub.add_parser("templates", help="write blank CSV and XLSX templates per feed")
+    p.add_argument("--dir", default="mallar", help="target folder (default: ./mallar)")
+    p = sub.add_parser("check", help="pre-check files: the receipt they would get, nothing stored")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--feed", help="survey, training or hr (default: from the folder name)")
+    p.add_argument("--municipality", metavar="KOD", help="default: from the folder name")
+    p.add_argument("--json", action="store_true", help="the receipt as JSON")
+    p = sub.add_parser("status", help="deliveries, quarantine, last build and publish")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("requeue", help="move a quarantined file back into its inbox folder")
+    p.add_argument("files", nargs="+", metavar="FILE", help="path or name in quarantine/")
+    p.add_argument("--to", metavar="KOD", help="another municipality's inbox (wrong folder)")
+    p = sub.add_parser("add-municipality", help="create inbox folders for municipalities")
+    p.add_argument("codes", nargs="*", metavar="KOD")
+    p.add_argument("--county", metavar="LÄNSKOD", help="every municipality of a county")
+    p = sub.add_parser("backfill", help="copy historical files into a municipality's inbox")
+    p.add_argument("municipality", metavar="KOD")
+    p.add_argument("feed", choices=FEEDS)
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p = sub.add_parser("rotate-key", help="new pseudonym key (explains; needs --yes)")
+    p.add_argument("--yes", action="store_true", help="really rotate")
+    p = sub.add_parser("purge-archive", help="delete old archived files already in the raw zone")
+    p.add_argument("--older-than", type=float, required=True, metavar="DAYS")
+    p.add_argument("--apply", action="store_true", help="delete (default: dry run)")
+    p.add_argument("--verbose", action="store_true", help="list kept files and why")
+
+
+COMMANDS = {
+    "docs": cmd_docs,
+    "templates": cmd_templates,
+    "check": cmd_check,
+    "status": cmd_status,
+    "requeue": cmd_requeue,
+    "add-municipality": cmd_add_municipality,
+    "backfill": cmd_backfill,
+    "rotate-key": cmd_rotate_key,
+    "purge-archive": cmd_purge_archive,
+}

@@ -1,0 +1,51 @@
+"""Event-driven, for real: `airflow standalone` runs; a municipality drops a survey file;
+the AssetWatcher wakes `mognad_ingest`, its Asset events run `mognad_build` (cosmos), and
+the published mart changes — with no human action."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from mognad import airflow as af
+from mognad.orchestration import live
+from tests.conftest import make_settings
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+
+MUNICIPALITIES = ("2260", "2262")  # Ånge, Timrå: tiny and quick
+WAIT_BOUND = 360  # a generous bound on drop → published, not a timing
+
+
+def test_dropped_file_reaches_the_published_mart(tmp_path, artifacts):
+    settings = make_settings(tmp_path / "home", settle_seconds=3.0)
+    live.publish_once(settings, MUNICIPALITIES)
+    before = live.mart_state(settings)
+    assert before is not None and before.rows > 0
+
+    port = live.free_port()
+    af.setup(settings, progress=print, port=port)
+    started = time.monotonic()
+    proc = live.start_event_driven(settings, port)
+    try:
+        print(f"airflow standalone healthy, DAGs unpaused: {time.monotonic() - started:.0f} s")
+        new = live.survey_file(MUNICIPALITIES[0], seed=77)
+        dropped = live.drop_file(settings, new, MUNICIPALITIES[0])
+        after, seconds = live.wait_mart_change(settings, before, timeout=WAIT_BOUND)
+        print(f"drop → published: {seconds:.1f} s ({before} → {after})")
+        assert after.respondents != before.respondents
+        assert not dropped.exists()  # ingest took it (the trigger never touches files)
+        receipts = list((settings.inbox / MUNICIPALITIES[0] / "receipts").glob(f"{dropped.name}*"))
+        assert receipts, "the municipality got no receipt"
+
+        api = af.Api(settings, port)
+        for dag_id in af.EVENT_DAG_IDS:
+            runs = api.call("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
+            assert any(r["state"] == "success" for r in runs), (dag_id, runs)
+            assert all(r["run_type"] == "asset_triggered" for r in runs), runs
+    finally:
+        live.stop_tree(proc)
+        log = settings.airflow_home / "standalone.log"
+        if log.exists():
+            (artifacts / "event-driven-standalone.log").write_bytes(log.read_bytes()[-400_000:])

@@ -1,0 +1,103 @@
+"""DAG policy: every DAG imports cleanly, has an owner, known tags, retries, catchup off,
+and parses quickly (the parse time is measured and printed)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mognad.config import PROJECT_DIR
+
+DAGS = PROJECT_DIR / "dags"
+sys.path.insert(0, str(DAGS))  # as Airflow does for its dags folder
+
+from _mognad_defaults import KNOWN_TAGS, OWNER  # noqa: E402
+
+EXPECTED = {"mognad_pipeline", "mognad_ingest", "mognad_build", "mognad_nightly"}
+PARSE_BOUND_S = 10.0  # generous: a DAG file must never run dbt or touch the network
+
+
+@pytest.fixture(scope="module")
+def dagbag(tmp_path_factory):
+    os.environ.setdefault("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow")))
+    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS)
+    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+    os.environ["AIRFLOW__COSMOS__ENABLE_TELEMETRY"] = "False"
+    from airflow.dag_processing.dagbag import DagBag
+
+    started = time.monotonic()
+    bag = DagBag(dag_folder=str(DAGS))
+    seconds = time.monotonic() - started
+    print(f"\nDagBag: {len(bag.dags)} DAGs parsed in {seconds:.2f} s")
+    return bag
+
+
+def test_every_dag_imports_without_errors(dagbag):
+    assert dagbag.import_errors == {}
+    assert set(dagbag.dag_ids) == EXPECTED
+
+
+@pytest.mark.parametrize("dag_id", sorted(EXPECTED))
+def test_dag_policy(dagbag, dag_id):
+    dag = dagbag.dags[dag_id]
+    assert dag.catchup is False
+    assert dag.tags and set(dag.tags) <= KNOWN_TAGS, dag.tags
+    assert "mognad" in dag.tags
+    assert dag.max_active_runs == 1
+    for t in dag.tasks:
+        assert t.owner == OWNER, (t.task_id, t.owner)
+        assert t.retries >= 1, (t.task_id, t.retries)
+
+
+def test_dbt_and_warehouse_tasks_hold_the_one_slot_pool(dagbag):
+    build = dagbag.dags["mognad_build"]
+    for t in build.tasks:
+        assert t.pool == "mognad_warehouse", t.task_id
+    dbt_tasks = [t for t in build.tasks if t.task_id.startswith("dbt")]
+    assert dbt_tasks
+
+
+def test_nightly_runs_at_two_stockholm_time(dagbag):
+    nightly = dagbag.dags["mognad_nightly"]
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from airflow.timetables.trigger import CronTriggerTimetable
+
+    tt = nightly.timetable
+    assert tt.expression == "0 2 * * *"
+    core = CronTriggerTimetable(tt.expression, timezone=tt.timezone)
+    stockholm = ZoneInfo("Europe/Stockholm")
+    for month in (1, 7):  # winter (UTC+1) and summer time (UTC+2)
+        after = datetime(2026, month, 1, 12, tzinfo=stockholm)
+        local = core._get_next(after).astimezone(stockholm)
+        assert (local.hour, local.minute) == (2, 0), local
+    pull = nightly.get_task("pull")
+    assert pull.pool == "mognad_http"
+    assert pull.map_index_template
+
+
+@pytest.mark.parametrize("path", sorted(DAGS.glob("mognad_*.py")), ids=lambda p: p.name)
+def test_each_dag_file_parses_fast_in_a_fresh_interpreter(path: Path, tmp_path):
+    """What the dag-processor pays per file (imports of Airflow itself excluded)."""
+    code = (
+        "import sys, time, runpy\n"
+        f"sys.path.insert(0, {str(DAGS)!r})\n"
+        "import airflow.sdk\n"
+        "t = time.monotonic()\n"
+        f"runpy.run_path({str(path)!r})\n"
+        "print(f'{time.monotonic() - t:.3f}')\n"
+    )
+    env = dict(os.environ, AIRFLOW_HOME=str(tmp_path), AIRFLOW__COSMOS__ENABLE_TELEMETRY="False")
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    seconds = float(out.stdout.strip().splitlines()[-1])
+    print(f"\n{path.name}: parsed in {seconds:.2f} s")
+    assert seconds < PARSE_BOUND_S
