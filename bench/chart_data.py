@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import socket
 import statistics
 import sys
@@ -113,7 +112,9 @@ def bench(base: str, session: requests.Session, warehouse: Path, repeat: int, ve
         f"{'all':<20}{sum(r[1] for r in rows_out):>7}{pct(all_a, 0.5):>10.0f}"
         f"{pct(all_a, 0.95):>10.0f}{pct(all_d, 0.5):>12.1f}{pct(all_d, 0.95):>12.1f}"
     )
-    print(f"mean API overhead over DuckDB: {statistics.mean(all_a) - statistics.mean(all_d):.0f} ms")
+    print(
+        f"mean API overhead over DuckDB: {statistics.mean(all_a) - statistics.mean(all_d):.0f} ms"
+    )
 
 
 def main() -> int:
@@ -146,8 +147,9 @@ def main() -> int:
         try:
             ss.wait_healthy(base, proc=proc)
             secrets = read_secrets(settings.secrets_file)
-            password = secrets["SUPERSET_DEMO_PASSWORD" if args.user != "admin" else
-                               "SUPERSET_ADMIN_PASSWORD"]
+            password = secrets[
+                "SUPERSET_DEMO_PASSWORD" if args.user != "admin" else "SUPERSET_ADMIN_PASSWORD"
+            ]
             session = login(base, args.user, password)
             bench(base, session, args.warehouse, args.repeat, args.verbose)
         finally:

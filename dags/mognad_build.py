@@ -41,7 +41,9 @@ def mognad_build():
     def publish() -> str:
         return build_tasks.publish()
 
-    prepare() >> build_tasks.dbt_group(WAREHOUSE_POOL) >> validate() >> publish()
+    dbt_first, dbt_last = build_tasks.dbt_group(WAREHOUSE_POOL)
+    prepare() >> dbt_first
+    dbt_last >> validate() >> publish()
 
 
 mognad_build()

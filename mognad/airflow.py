@@ -96,6 +96,7 @@ def cluster_env(
             "AIRFLOW__CELERY__RESULT_BACKEND": result_backend,
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
             "AIRFLOW__CORE__PARALLELISM": "8",
+            "AIRFLOW__API__WORKERS": "1",
         }
     )
     return env

@@ -170,9 +170,16 @@ def rotate_key(settings: Settings) -> str:
     old = current.get("MOGNAD_PSEUDONYM_KEY")
     if not old:
         raise OpsError(f"ingen nyckel i / no key in {path}; kör / run `mognad setup`")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if current.get(PREVIOUS_KEY):  # an earlier rotation: keep that key too, never drop one
+        base = f"MOGNAD_PSEUDONYM_KEY_RETIRED_{stamp.replace('-', '').replace(':', '')}"
+        retired, n = base, 1
+        while retired in current:
+            n += 1
+            retired = f"{base}_{n}"
+        current[retired] = current[PREVIOUS_KEY]
     current[PREVIOUS_KEY] = old
     current["MOGNAD_PSEUDONYM_KEY"] = GENERATORS["MOGNAD_PSEUDONYM_KEY"]()
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -102,6 +102,12 @@ def run_demo(
                 f"loggar/logs: {settings.airflow_home}"
             )
             return 1
+        # From now on a file dropped into an inbox is picked up without anyone's help:
+        # the AssetWatcher wakes mognad_ingest, which wakes mognad_build.
+        for dag_id in af.EVENT_DAG_IDS:
+            api.wait_for_dag(dag_id)
+            api.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+        _say("händelsestyrt / event-driven: " + ", ".join(af.EVENT_DAG_IDS) + " aktiva/active")
 
         _step(5, "Superset: förbereder och importerar instrumentpaneler / dashboards")
         ss.setup(settings, progress=_say)
@@ -117,6 +123,7 @@ def run_demo(
             f"användare/user admin   lösenord/password {secrets['AIRFLOW_ADMIN_PASSWORD']}\n"
             f"  Data      {settings.home}\n"
             f"  Inkorg    {settings.inbox}/<kommunkod>/<survey|training|hr>/\n"
+            "            (nya filer publiceras automatiskt / new files publish by themselves)\n"
             "\n  Ctrl-C stoppar allt / stops everything.\n",
             flush=True,
         )

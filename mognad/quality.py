@@ -89,7 +89,29 @@ def _read_tables(build_db: Path, tables: list[str]) -> dict:
         con.close()
 
 
-def _failed(result) -> list[str]:
+_SAMPLE_KEYS = (
+    "partial_unexpected_list",
+    "partial_unexpected_counts",
+    "partial_unexpected_index_list",
+    "unexpected_list",
+    "unexpected_index_list",
+    "unexpected_index_query",
+    "details",
+)
+
+
+def _without_samples(value):
+    """A result with every sampled data value removed (counts and percentages kept): a raw
+    batch may hold personal data (e.g. a clear personnummer where a pseudonym belongs), and
+    results end up in receipts, the ledger and the Data Docs."""
+    if isinstance(value, dict):
+        return {k: _without_samples(v) for k, v in value.items() if k not in _SAMPLE_KEYS}
+    if isinstance(value, list):
+        return [_without_samples(v) for v in value]
+    return value
+
+
+def _failed(result, samples: bool = True) -> list[str]:
     lines = []
     for r in result.results:
         if r.success:
@@ -100,8 +122,10 @@ def _failed(result) -> list[str]:
         detail = ""
         if "unexpected_count" in res:
             sample = res.get("partial_unexpected_list") or []
-            detail = f": {res['unexpected_count']} unexpected, e.g. {sample[:3]}"
-        elif "observed_value" in res:
+            detail = f": {res['unexpected_count']} unexpected"
+            if samples:
+                detail += f", e.g. {sample[:3]}"
+        elif "observed_value" in res and samples:
             detail = f": observed {res['observed_value']}"
         if r.exception_info and r.exception_info.get("raised_exception"):
             detail += f" (error: {r.exception_info.get('exception_message')})"
@@ -152,13 +176,16 @@ class _Gx:
         self.checkpoints[name] = cp
         return cp
 
-    def run(self, spec: dict, frame, parameters: dict):
-        """(success, failure lines, result as JSON dict)."""
+    def run(self, spec: dict, frame, parameters: dict, samples: bool = True):
+        """(success, failure lines, result as JSON dict); `samples=False` leaves every data
+        value out of both (for raw batches)."""
         run = self.checkpoint(spec).run(
             batch_parameters={"dataframe": frame}, expectation_parameters=parameters
         )
         [vr] = list(run.run_results.values())
-        return vr.success, ([] if vr.success else _failed(vr)), vr.to_json_dict()
+        lines = [] if vr.success else _failed(vr, samples)
+        result = vr.to_json_dict()
+        return vr.success, lines, (result if samples else _without_samples(result))
 
 
 def _write_report(settings: Settings, name: str, report: dict) -> Path:
@@ -281,7 +308,7 @@ def validate_raw_batches(
                 frame = _read_batches(con, group)
                 rows = frame.groupby("_path_load_id").size().to_dict()
                 if all(rows.get(b.load_id, 0) > 0 for b in group):
-                    ok, _lines, result = runner.run(spec, frame, parameters)
+                    ok, _lines, result = runner.run(spec, frame, parameters, samples=False)
                     if ok:
                         report["results"][f"{feed} ({len(group)} batches)"] = result
                         for b in group:
@@ -296,7 +323,7 @@ def validate_raw_batches(
                     frame = _read_batches(con, [b])
                     if frame.empty:
                         raise ValueError("the batch has no rows")
-                    ok, lines, result = runner.run(spec, frame, parameters)
+                    ok, lines, result = runner.run(spec, frame, parameters, samples=False)
                 except Exception as exc:  # noqa: BLE001 - an unreadable batch fails the gate
                     ok, lines, result = False, [f"could not validate: {exc}"], {"error": str(exc)}
                 verdicts[b.load_id] = BatchVerdict(b, ok, lines)

@@ -59,8 +59,11 @@ def open_quarantine(settings: Settings, rows: list[dict] | None = None) -> list[
     return out
 
 
-def _latest_quality(settings: Settings) -> dict | None:
-    results = sorted(settings.quality_dir.glob("*.json")) if settings.quality_dir.is_dir() else []
+def _latest_quality(settings: Settings, prefix: str = "marts-") -> dict | None:
+    """The newest Great Expectations result in quality/: `marts-*.json` (the build's
+    validation of the marts) or `raw-*.json` (the raw-batch gate before dbt)."""
+    folder = settings.quality_dir
+    results = sorted(folder.glob(f"{prefix}*.json")) if folder.is_dir() else []
     if not results:
         return None
     latest = max(results, key=lambda p: p.stat().st_mtime)
@@ -157,7 +160,8 @@ def collect(settings: Settings, now: dt.datetime | None = None) -> dict:
             for r in quarantined
         ],
         "last_publish": publish,
-        "last_validation": _latest_quality(settings),
+        "last_validation": _latest_quality(settings, "marts-"),
+        "last_raw_gate": _latest_quality(settings, "raw-"),
     }
 
 
@@ -205,4 +209,8 @@ def render_table(status: dict) -> str:
         lines.append(f"Senaste kvalitetskontroll / last validation: {ok}  {val['file']}")
     else:
         lines.append("Senaste kvalitetskontroll / last validation: ingen / none")
+    gate = status.get("last_raw_gate")
+    if gate:
+        ok = {True: "godkänd / passed", False: "underkänd / FAILED"}.get(gate["success"], "?")
+        lines.append(f"Senaste rådatakontroll / last raw-batch gate: {ok}  {gate['file']}")
     return "\n".join(lines) + "\n"

@@ -4,8 +4,10 @@ Superset lives in its own virtualenv (it brings SQLAlchemy 1.4); this module nev
 it. Every step runs Superset's own CLI (or its Python) in that venv through ``subprocess``,
 with the environment from :func:`superset_env`.
 
-Assets (database, dataset, charts, dashboard) are kept as an unzipped export bundle in
-``superset/assets/``, matched by UUID. The database URI there is a placeholder,
+Assets (database, datasets, charts, six dashboards) are kept as an unzipped export bundle in
+``superset/assets/`` (written by ``superset/generate_assets.py``), matched by UUID. Setup also
+creates a role per municipality with row-level security, the county role and the demo users
+(:func:`setup_access`, :func:`demo_users`). The database URI there is a placeholder,
 ``duckdb:///${MOGNAD_WAREHOUSE}``, filled in from ``Settings.published_db`` in a temporary
 copy at import time, so no machine path is committed.
 """

@@ -1095,17 +1095,27 @@ chart(
     "Antal personer som genomfört respektive kurs, per format. Undertryckta celler räknas "
     "inte med.",
     "echarts_timeseries_bar",
-    bar(
-        "course_name",
-        ["format"],
-        "genomfort",
-        [eq("target_group", "alla"), eq("gender", "alla")],
-        "Personer",
-        "Kurs",
-        bounds=None,
-        stack=True,
-        fmt=",d",
-    ),
+    {
+        **bar(
+            "course_name",
+            ["format"],
+            "genomfort",
+            [
+                eq("target_group", "alla"),
+                eq("gender", "alla"),
+                neq("format", "alla"),
+                neq("course_code", "alla"),
+            ],
+            "Personer",
+            "Kurs",
+            bounds=None,
+            stack=True,
+            fmt=",d",
+        ),
+        "orientation": "horizontal",
+        "x_axis_title_margin": 15,
+        "y_axis_title_margin": 30,
+    },
     6,
     60,
 )

@@ -103,7 +103,8 @@ def full_build() -> str:
 
 def dbt_group(pool: str, group_id: str = "dbt"):
     """A cosmos `DbtTaskGroup` (one `dbt build` task per node, all in the one-slot pool),
-    or a single fallback task when no manifest exists yet. Call inside a DAG context."""
+    or a single fallback task when no manifest exists yet. Call inside a DAG context;
+    returns the (first, last) ends to wire up."""
     from airflow.sdk import task
 
     from mognad.build import dbt_env
@@ -116,7 +117,8 @@ def dbt_group(pool: str, group_id: str = "dbt"):
         def dbt_build() -> None:
             run_dbt_fallback()
 
-        return dbt_build()
+        single = dbt_build()
+        return single, single
 
     from cosmos import (
         DbtTaskGroup,
@@ -156,19 +158,6 @@ def dbt_group(pool: str, group_id: str = "dbt"):
     def dbt_done() -> None:
         mark_built()
 
-    group >> (done := dbt_done())
-    return _Chain(group, done)
-
-
-class _Chain:
-    """Two ends of a sub-chain, so `a >> chain >> b` wires a >> first and last >> b."""
-
-    def __init__(self, first, last):
-        self.first, self.last = first, last
-
-    def __rrshift__(self, upstream):
-        upstream >> self.first
-        return self
-
-    def __rshift__(self, downstream):
-        return self.last >> downstream
+    done = dbt_done()
+    group >> done
+    return group, done

@@ -46,7 +46,7 @@ def publish_once(
     from mognad.demo import generate
     from mognad.ingest import ingest
 
-    summary = generate(settings.inbox, seed=seed, scale=scale, municipalities=municipalities)
+    generate(settings.inbox, seed=seed, scale=scale, municipalities=municipalities)
     backdate(settings.inbox, settings.settle_seconds)
     progress(ingest(settings, progress=None).summary())
     return build(settings)
@@ -143,15 +143,20 @@ def stop_tree(proc: subprocess.Popen | None, timeout: float = 30) -> None:
         pass
 
 
+def unpause_event_dags(settings: Settings, port: int, timeout: float = 240) -> af.Api:
+    api = af.Api(settings, port)
+    for dag_id in af.EVENT_DAG_IDS:
+        api.wait_for_dag(dag_id, timeout=timeout)
+        api.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+    return api
+
+
 def start_event_driven(settings: Settings, port: int, timeout: float = 240) -> subprocess.Popen:
     """`airflow standalone` with the event-driven DAGs unpaused (setup must have run)."""
     proc = af.start_standalone(settings, port)
     try:
         af.wait_healthy(port, timeout=timeout, proc=proc)
-        api = af.Api(settings, port)
-        for dag_id in af.EVENT_DAG_IDS:
-            api.wait_for_dag(dag_id, timeout=timeout)
-            api.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+        unpause_event_dags(settings, port, timeout)
     except BaseException:
         stop_tree(proc)
         raise
@@ -171,11 +176,16 @@ CLUSTER_COMPONENTS: tuple[tuple[str, list[str]], ...] = (
 
 
 def start_cluster(
-    settings: Settings, port: int, database_url: str, broker_url: str
+    settings: Settings,
+    port: int,
+    database_url: str,
+    broker_url: str,
+    extra_env: dict[str, str] | None = None,
 ) -> list[tuple[str, subprocess.Popen]]:
     """Start every cluster component as its own process (setup must have run with the same
     URLs); returns (name, process) pairs. Logs: $AIRFLOW_HOME/<name>.log."""
     env = af.cluster_env(settings, port, database_url, broker_url)
+    env.update(extra_env or {})
     procs = []
     for name, args in CLUSTER_COMPONENTS:
         log = settings.airflow_home / f"{name}.log"

@@ -133,7 +133,9 @@ def test_county_user_sees_every_dashboard_render(superset_server, driver, slug):
 
     settings, base_url = superset_server
     title, n_charts = DASHBOARDS[slug]
-    if not getattr(driver, "_mognad_user", None):
+    if getattr(driver, "_mognad_user", None) != "lan":
+        if getattr(driver, "_mognad_user", None):
+            driver.delete_all_cookies()
         browser.login(driver, base_url, "lan", password_for(settings, "lan"), timeout=60)
         driver._mognad_user = "lan"
     driver.get(f"{base_url}/superset/dashboard/{slug}/")
@@ -150,3 +152,19 @@ def test_county_user_sees_every_dashboard_render(superset_server, driver, slug):
             assert table and _mart_rows(settings, table) == 0, f"{s['title']}: no data"
         else:
             assert s["rendered"], s
+
+
+def test_municipality_user_sees_only_its_own_municipality_in_the_browser(superset_server, driver):
+    import browser
+
+    settings, base_url = superset_server
+    driver.delete_all_cookies()
+    browser.login(driver, base_url, "sundsvall", password_for(settings, "sundsvall"), timeout=60)
+    driver._mognad_user = "sundsvall"
+    driver.get(f"{base_url}/superset/dashboard/digital-mognad/")
+    states = browser.wait_for_charts(driver, expected=DASHBOARDS["digital-mognad"][1], timeout=120)
+    driver.save_screenshot(str(ARTIFACTS / "dashboard-digital-mognad-sundsvall.png"))
+    text = "\n".join(s["text"] for s in states)
+    assert "Sundsvall" in text
+    others = _municipalities(settings) - {"Sundsvall"}
+    assert not [name for name in others if name in text], text[:2000]

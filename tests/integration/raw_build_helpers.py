@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import sqlite3
 from datetime import datetime
@@ -150,10 +151,19 @@ def _write(folder: Path, columns: str, rows: list[tuple]) -> None:
         con.close()
 
 
+def pseudonym(person: str) -> str:
+    """A stand-in pseudonym (64 hex digits, like the ingest's HMAC) for a test person id;
+    ids that already look like one (or are deliberately wrong: digits only) are kept."""
+    if len(person) == 64 or person.isdigit():
+        return person
+    return hashlib.sha256(person.encode()).hexdigest()
+
+
 def write_hr_load(raw: Path, kod: str, load_id: str, employments: list[tuple]) -> None:
     """employments: (person_key, snapshot_date, department, target_group, gender)."""
     rows = [
-        (load_id, kod, "hr.csv", "ef" * 32, datetime(2026, 1, 5), i + 2, p, d, dep, None, tg, g,
+        (load_id, kod, "hr.csv", "ef" * 32, datetime(2026, 1, 5), i + 2, pseudonym(p), d, dep,
+         None, tg, g,
          None, 1.0)
         for i, (p, d, dep, tg, g) in enumerate(employments)
     ]  # fmt: skip
@@ -168,7 +178,8 @@ def write_hr_load(raw: Path, kod: str, load_id: str, employments: list[tuple]) -
 def write_training_load(raw: Path, kod: str, load_id: str, events: list[tuple]) -> None:
     """events: (person_key, course_code, completed_at or None, status)."""
     rows = [
-        (load_id, kod, "lms.csv", "12" * 32, datetime(2026, 1, 5), i + 2, p, c, None, d, s,
+        (load_id, kod, "lms.csv", "12" * 32, datetime(2026, 1, 5), i + 2, pseudonym(p), c,
+         None, d, s,
          s in ("completed", "passed"), "e-learning", 2.0)
         for i, (p, c, d, s) in enumerate(events)
     ]  # fmt: skip

@@ -45,8 +45,11 @@ def _query(path, sql):
 
 
 def test_build_scores_suppresses_publishes_and_keeps_old_file_on_failure(settings, monkeypatch):
-    # Sundsvall 2025: 6 medarbetare (shown), 3 chefer (suppressed); 2024: 5 medarbetare.
-    a_2025 = make_respondents(KOD_A, 2025, {"medarbetare": 6, "chef": 3}, seed=1)
+    # Sundsvall 2025: 6 medarbetare (shown), 3 chefer (suppressed), 5 förtroendevalda
+    # (hidden too: secondary suppression, or alla − the others = chefer); 2024: 5 medarbetare.
+    a_2025 = make_respondents(
+        KOD_A, 2025, {"medarbetare": 6, "chef": 3, "förtroendevald": 5}, seed=1
+    )
     a_2024 = make_respondents(KOD_A, 2024, {"medarbetare": 5}, seed=2)
     b_2025 = make_respondents(KOD_B, 2025, {"förtroendevald": 7}, seed=3)
     write_survey_load(settings.raw, KOD_A, 2025, "L-a-2025", a_2025)
@@ -104,9 +107,9 @@ def test_build_scores_suppresses_publishes_and_keeps_old_file_on_failure(setting
     try:
         # Overall index for all respondents, and one category for one group.
         n, score = expected_cell(a_2025, "alla", "alla", "alla")
-        assert n == 9
+        assert n == 14
         [(respondents, score_pct, suppressed)] = cell(KOD_A, 2025, "alla", "alla", "alla")
-        assert (respondents, suppressed) == (9, False)
+        assert (respondents, suppressed) == (14, False)
         assert score_pct == pytest.approx(score, abs=0.05)
 
         n, score = expected_cell(a_2025, "medarbetare", "digital förmåga", "effektivitet")
@@ -116,7 +119,7 @@ def test_build_scores_suppresses_publishes_and_keeps_old_file_on_failure(setting
         assert respondents == n and n >= 5 and not suppressed
         assert score_pct == pytest.approx(score, abs=0.05)
 
-        # 3 chefer: hidden. Nobody in förtroendevald: hidden too.
+        # 3 chefer: hidden. 5 förtroendevalda: hidden too (the smallest shown group).
         assert cell(KOD_A, 2025, "chef", "alla", "alla") == [(None, None, True)]
         assert cell(KOD_A, 2025, "förtroendevald", "alla", "alla") == [(None, None, True)]
 
@@ -137,7 +140,7 @@ def test_build_scores_suppresses_publishes_and_keeps_old_file_on_failure(setting
             ).fetchall()
 
         assert rate(2025, "medarbetare") == [(20, 6, 30.0, False)]
-        assert rate(2025, "alla") == [(26, 9, 34.6, False)]
+        assert rate(2025, "alla") == [(26, 14, 53.8, False)]
         assert rate(2025, "chef") == [(None, None, None, True)]  # 3 respondents
         assert rate(2024, "alla") == [(None, 5, None, False)]  # no HR snapshot by 2024
 
@@ -194,11 +197,12 @@ def test_build_scores_suppresses_publishes_and_keeps_old_file_on_failure(setting
     before = _sha(published)
     real_run_dbt = build_module.run_dbt
 
-    def run_dbt_then_corrupt(s, full=True):
-        real_run_dbt(s, full)
+    def run_dbt_then_corrupt(s, **kwargs):
+        result = real_run_dbt(s, **kwargs)
         c = duckdb.connect(str(s.build_db))
         c.execute("update marts.fct_maturity set municipality_code = '12' where true")
         c.close()
+        return result
 
     monkeypatch.setattr(build_module, "run_dbt", run_dbt_then_corrupt)
     with pytest.raises(BuildError, match="validation failed"):

@@ -56,6 +56,11 @@ def test_every_runbook_command_parses_and_is_exercised():
             raise AssertionError(f"runbook line does not parse: mognad {' '.join(argv)}") from exc
     used = {argv[0] for argv in commands}
     assert used <= set(EXERCISED), f"runbook commands without a test: {used - set(EXERCISED)}"
+    for where in EXERCISED.values():
+        if "/" in where:
+            assert (PROJECT_DIR / where.split(" ")[0]).exists(), where
+        else:
+            assert callable(globals().get(where)), where
     required = {"status", "requeue", "rotate-key", "purge-archive", "build", "add-municipality"}
     assert required <= used
 
@@ -174,6 +179,12 @@ def test_rotate_key(home, monkeypatch, capsys):
     others = {k: v for k, v in read_secrets(home.secrets_file).items() if "PSEUDONYM" not in k}
     assert others and all(read_secrets(home.secrets_file)[k] == v for k, v in others.items())
     assert home.pseudonym_key() == after["MOGNAD_PSEUDONYM_KEY"].encode()
+
+    # A second rotation keeps every earlier key.
+    assert main(["rotate-key", "--yes"]) == 0
+    again = read_secrets(home.secrets_file)
+    assert again[PREVIOUS_KEY] == after["MOGNAD_PSEUDONYM_KEY"]
+    assert old in {v for k, v in again.items() if k.startswith("MOGNAD_PSEUDONYM_KEY_RETIRED_")}
 
 
 def test_purge_archive(home, capsys):

@@ -34,6 +34,7 @@ def test_status_json_and_table(example, monkeypatch, capsys):
     publish = status["last_publish"]
     assert publish["file"] == str(example.published_db) and publish["published_at"].endswith("Z")
     assert status["last_validation"]["success"] is True
+    assert "marts-" in status["last_validation"]["file"]
 
     assert main(["status"]) == 0
     table = capsys.readouterr().out

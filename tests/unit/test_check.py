@@ -12,6 +12,7 @@ from mognad.check import check_file
 from mognad.cli import main
 from mognad.ingest import ingest
 from mognad.personnummer import build, format_as
+from mognad.templates import xlsx_bytes
 
 IGNORED = {"received_at", "attempt_id", "load_id", "version", "precheck"}
 
@@ -46,6 +47,8 @@ CASES = {
     ("2262", "hr", "tom.csv"): "personnummer;datum;förvaltning\n".encode(),
     ("2262", "training", "trasig.xlsx"): b"PK\x03\x04 not really a zip",
     ("2262", "survey", "ingen_kolumn.csv"): b"foo;bar\n1;2\n",
+    ("2280", "hr", "mall.xlsx"): xlsx_bytes("hr"),
+    ("2280", "survey", "mall.xlsx"): xlsx_bytes("survey"),
 }
 
 

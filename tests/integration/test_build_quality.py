@@ -1,0 +1,155 @@
+"""Write-audit-publish: the raw-batch gate holds a bad batch back and says so; a failing
+mart expectation keeps the previous published file; Data Docs and dbt docs read offline."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from datetime import date
+
+import duckdb
+import pytest
+from raw_build_helpers import make_respondents, write_hr_load, write_ledger, write_survey_load
+
+import mognad.quality as quality_module
+from mognad.build import BuildError, build, docs_generate
+from mognad.config import Settings
+from mognad.ingest.receipts import write_receipt
+
+KOD = "2281"
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("MOGNAD_HOME", str(home))
+    return Settings(home=home, min_cell=5)
+
+
+def _receipt(settings, file, status="loaded", rows=0):
+    write_receipt(
+        settings.inbox / KOD / "receipts",
+        {"file": file, "sha256": "ef" * 32, "feed": "hr", "municipality_code": KOD,
+         "status": status, "rows_read": rows, "rows_loaded": rows, "rows_rejected": 0,
+         "problems": []},
+    )  # fmt: skip
+
+
+def _one(path, sql, params=()):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def test_failing_raw_batch_is_held_back_reported_and_marts_still_publish(home):
+    write_survey_load(home.raw, KOD, 2025, "L-ok", make_respondents(KOD, 2025, {"chef": 6}, 1))
+    # An hr batch whose person_key is not a pseudonym (e.g. a clear personnummer): the gate
+    # must keep it out of every mart.
+    bad = [("197001011234", date(2025, 12, 31), "KLF", "chef", "man") for _ in range(6)]
+    write_hr_load(home.raw, KOD, "L-bad", bad)
+    write_ledger(
+        home.ledger_path,
+        [
+            (1, KOD, "survey", "enkat_2025.csv", "ab" * 32, "loaded", 6, 6, 0,
+             "2026-01-10T08:00:00Z", "L-ok", None),
+            (2, KOD, "hr", "hr.csv", "ef" * 32, "loaded", 6, 6, 0,
+             "2026-01-10T08:01:00Z", "L-bad", None),
+        ],
+    )  # fmt: skip
+    _receipt(home, "hr.csv", rows=6)
+
+    result = build(home)
+
+    assert result.prepared.batches_checked == 2
+    assert result.prepared.batches_failed == ["L-bad"]
+    published = home.published_db
+    assert _one(published, "select count(*) from marts.fct_training_coverage") == [(0,)]
+    assert _one(published, "select count(*) from marts.fct_maturity where not suppressed")[0][0]
+    [(reason,)] = _one(published, "select reason from marts.ingest_log where load_id = 'L-bad'")
+    assert reason.startswith("quality_failed: ") and "person_key" in reason
+    assert _one(published, "select reason_code, file from marts.fct_quarantine") == [
+        ("quality_failed", "hr.csv")
+    ]
+    assert _one(
+        published, "select load_id, success from marts.fct_batch_checks order by load_id"
+    ) == [("L-bad", False), ("L-ok", True)]
+    [(status, quarantined)] = _one(
+        published,
+        "select last_status, files_quarantined from marts.fct_data_delivery where feed = 'hr'",
+    )
+    assert (status, quarantined) == ("quality_failed", 1)
+
+    # The receipt keeps its status and gains a quality section; the text twin says it too.
+    folder = home.inbox / KOD / "receipts"
+    receipt = json.loads((folder / "hr.csv.loaded.json").read_text(encoding="utf-8"))
+    assert receipt["status"] == "loaded" and receipt["quality"]["status"] == "failed"
+    assert any("person_key" in f for f in receipt["quality"]["failed_expectations"])
+    text = (folder / "hr.csv.loaded.txt").read_text(encoding="utf-8")
+    assert "Kvalitetskontroll: underkänd" in text and "Quality check: failed" in text
+    assert "197001011234" not in json.dumps(receipt) + text  # no clear identifier echoed
+
+    # Recorded in the ledger; the next build does not check (or amend) it again.
+    con = sqlite3.connect(home.ledger_path)
+    assert con.execute("select load_id, success from batch_checks order by 1").fetchall() == [
+        ("L-bad", 0),
+        ("L-ok", 1),
+    ]
+    con.close()
+    again = build(home)
+    assert again.prepared.batches_checked == 0 and not again.dbt.full_refresh
+
+    # Data Docs: static HTML, no scripts, nothing from a CDN, failed batch visible.
+    index = (home.quality_dir / "index.html").read_text(encoding="utf-8")
+    pages = [p.read_text(encoding="utf-8") for p in home.quality_dir.glob("*.html")]
+    assert len(pages) >= 3 and "underkänd" in index
+    for page in pages:
+        assert "197001011234" not in page
+        assert "<script" not in page and not re.search(r"(src|href)=['\"]https?:", page)
+    assert any("L-bad" in p and "expect_column_values_to_match_regex" in p for p in pages)
+
+    # dbt docs: generate works against the build file, one static page readable offline.
+    static = docs_generate(home)
+    assert static.exists() and "fct_maturity_gender" in static.read_text(encoding="utf-8")
+    catalog = json.loads((static.parent / "catalog.json").read_text(encoding="utf-8"))
+    assert "model.mognad.fct_training_completions" in catalog["nodes"]
+
+
+def test_failing_mart_expectation_keeps_the_published_file_byte_identical(home, monkeypatch):
+    write_survey_load(home.raw, KOD, 2025, "L-1", make_respondents(KOD, 2025, {"chef": 6}, 1))
+    build(home)
+    published = home.published_db
+    before = hashlib.sha256(published.read_bytes()).hexdigest()
+
+    # A new delivery arrives, but a mart expectation fails (a stricter suite than the data).
+    write_survey_load(home.raw, KOD, 2026, "L-2", make_respondents(KOD, 2026, {"chef": 7}, 2))
+    real = quality_module.load_suites
+
+    def stricter(folder):
+        suites = real(folder)
+        for s in suites:
+            if s["meta"]["table"] == "marts.fct_maturity":
+                s["expectations"].append(
+                    {"type": "expect_column_values_to_be_between",
+                     "kwargs": {"column": "wave", "max_value": 2025}}
+                )  # fmt: skip
+        return suites
+
+    monkeypatch.setattr(quality_module, "load_suites", stricter)
+    with pytest.raises(BuildError, match="validation failed.*wave") as info:
+        build(home)
+    assert "\n" not in str(info.value)
+    assert hashlib.sha256(published.read_bytes()).hexdigest() == before
+    assert not (published.parent / ".mognad.duckdb.tmp").exists()
+    # The reason stays visible in the Data Docs.
+    index = (home.quality_dir / "index.html").read_text(encoding="utf-8")
+    assert "underkänd" in index
+
+    # Once the suite is right again, the next (incremental) build publishes wave 2026.
+    monkeypatch.setattr(quality_module, "load_suites", real)
+    build(home)
+    assert _one(published, "select max(wave) from marts.fct_maturity") == [(2026,)]
