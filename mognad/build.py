@@ -354,7 +354,10 @@ def prepare_build(settings: Settings) -> Prepared:
     export the verdicts for dbt. Failed batches stay in the raw zone (immutable) but never
     reach staging; they show in ingest_log.reason, fct_quarantine and fct_batch_checks."""
     ingest_log = export_ingest_log(settings)
-    checked, failed = check_raw_batches(settings)
+    try:
+        checked, failed = check_raw_batches(settings)
+    except Exception as exc:  # noqa: BLE001 - one line for the CLI and the DAG
+        raise BuildError(f"raw-batch quality gate could not run: {exc}") from exc
     checks = export_batch_checks(settings)
     return Prepared(ingest_log, checks, checked, failed)
 

@@ -52,6 +52,9 @@ def cmd_ingest(args, settings: Settings) -> int:
     if report.refused:
         _say("mognad ingest: " + "; ".join(report.refused))
         return 2
+    if getattr(report, "failed", None):
+        _say("mognad ingest: misslyckades / failed: " + report.failed[0])
+        return 1
     return 0
 
 

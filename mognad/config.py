@@ -44,6 +44,10 @@ class Settings:
     settle_seconds: float = field(default_factory=lambda: _float("MOGNAD_SETTLE_SECONDS", 30.0))
     min_cell: int = field(default_factory=lambda: _int("MOGNAD_MIN_CELL", 5))
     max_reject_share: float = field(default_factory=lambda: _float("MOGNAD_MAX_REJECT_SHARE", 0.2))
+    max_file_bytes: int = field(
+        default_factory=lambda: _int("MOGNAD_MAX_FILE_BYTES", 512 * 1024 * 1024)
+    )
+    """Larger deliveries are quarantined (`too_large`) without being read."""
     secrets_file: Path = field(default_factory=default_secrets_file)
 
     # --- zones -------------------------------------------------------------------------

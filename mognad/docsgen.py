@@ -52,6 +52,12 @@ FIX: dict[str, tuple[str, str]] = {
         "Save the file again as CSV (UTF-8 or Excel's 'CSV (semicolon delimited)') or XLSX "
         "and deliver it again. Do not send PDF, ZIP or password-protected files.",
     ),
+    "too_large": (
+        "Filen är större än gränsen (MOGNAD_MAX_FILE_BYTES, 512 MB som standard) eller är en "
+        "XLSX som packas upp till mer än 1 GB. Dela upp exporten i flera filer.",
+        "The file is over the size limit (MOGNAD_MAX_FILE_BYTES, 512 MB by default) or is an "
+        "XLSX that unpacks to more than 1 GB. Split the export into several files.",
+    ),
     "empty_file": (
         "Filen har rubrikrad men inga datarader. Kontrollera urvalet i exporten.",
         "The file has a header but no data rows. Check the export's selection.",

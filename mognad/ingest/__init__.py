@@ -10,6 +10,8 @@ import datetime as dt
 import hashlib
 import os
 import shutil
+import sqlite3
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,16 +19,18 @@ from pathlib import Path
 
 from mognad.config import FEEDS, Settings
 from mognad.ingest.feeds import KEYED_FEEDS, Context, Parsed, parse
-from mognad.ingest.land import land
+from mognad.ingest.land import land, load_dir, remove_stale_temp
 from mognad.ingest.ledger import Attempt, Ledger
 from mognad.ingest.problems import problem
 from mognad.ingest.readers import UnreadableFile, read_file
-from mognad.ingest.receipts import display_name, write_receipt
+from mognad.ingest.receipts import display_name, short_name, write_receipt
 from mognad.reference import municipalities
 
 INGEST_FEEDS = (*FEEDS, "kolada")
 """The contract's feeds plus ``kolada`` (Kolada v3 data landed by ``mognad pull``)."""
 IGNORED_PREFIXES = (".", "~$")
+NOTHING_READ = hashlib.sha256(b"").hexdigest()
+"""The checksum recorded for a file that was not opened (a link, a FIFO, an oversized file)."""
 IGNORED_SUFFIXES = (".part", ".tmp", ".crdownload")
 RECEIPTS = "receipts"
 
@@ -48,6 +52,7 @@ class Outcome:
 class IngestReport:
     outcomes: list[Outcome] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
     waiting: int = 0
     seconds: float = 0.0
 
@@ -71,6 +76,8 @@ class IngestReport:
         )
         if self.waiting:
             text += f"; {self.waiting} väntar/waiting to settle"
+        if self.failed:
+            text += f"; {len(self.failed)} misslyckades/failed (kvar i inkorgen/kept in inbox)"
         return text
 
 
@@ -78,16 +85,83 @@ def is_ignored(name: str) -> bool:
     return name.startswith(IGNORED_PREFIXES) or name.lower().endswith(IGNORED_SUFFIXES)
 
 
-def _durable_copy(src: Path, dest: Path) -> None:
+FAULT_STEPS = ("begin", "durable_copy", "raw_write", "ledger", "receipt", "unlink")
+
+
+def _fault(step: str) -> None:
+    """Fault injection for the crash tests: ``MOGNAD_FAULT_AFTER=<step>[:<n>]`` kills the
+    process (``os._exit(137)``, as SIGKILL would) right after the n-th (default first) time
+    the named step completes. Unset in production."""
+    spec = os.environ.get("MOGNAD_FAULT_AFTER")
+    if not spec:
+        return
+    name, _, nth = spec.partition(":")
+    if name != step:
+        return
+    count = _FAULT_COUNTS.get(step, 0) + 1
+    _FAULT_COUNTS[step] = count
+    if count >= int(nth or 1):
+        os._exit(137)
+
+
+_FAULT_COUNTS: dict[str, int] = {}
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _durable_copy(src: Path, dest: Path, data: bytes | None = None) -> None:
+    """A durable copy of what was delivered: the bytes that were read (``data``), else the
+    file itself (a hard link when it is too large to copy cheaply), a symbolic link as a
+    link (never followed), anything else (a FIFO, a device) as a note saying what it was."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.tmp")
-    if src.is_symlink():
-        os.symlink(os.readlink(src), tmp)
-    else:
-        shutil.copyfile(src, tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-    os.replace(tmp, dest)
+    tmp.unlink(missing_ok=True)
+    try:
+        st = src.lstat()
+        if stat.S_ISLNK(st.st_mode):
+            os.symlink(os.readlink(src), tmp)
+        elif not stat.S_ISREG(st.st_mode):
+            tmp.write_text(f"not a regular file (mode {stat.filemode(st.st_mode)})\n")
+        elif data is not None:
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        else:
+            try:
+                os.link(src, tmp)
+            except OSError:
+                shutil.copyfile(src, tmp, follow_symlinks=False)
+                with open(tmp, "rb") as f:
+                    os.fsync(f.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(dest.parent)
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb", buffering=0) as f:
+        for chunk in iter(lambda: f.read(1024 * 1024), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class NotSettled(Exception):
+    """The file changed while it was being read: leave it for the next run."""
 
 
 def candidates(settings: Settings) -> list[tuple[str, str, Path]]:
@@ -130,8 +204,11 @@ class Ingestor:
     def _run(self) -> IngestReport:
         start = time.monotonic()
         report = IngestReport()
+        remove_stale_temp(self.settings.raw)
+        found = candidates(self.settings)
+        self._reconcile({(code, feed, display_name(path.name)) for code, feed, path in found})
         now = time.time()
-        for code, feed, path in candidates(self.settings):
+        for code, feed, path in found:
             if is_ignored(path.name):
                 continue
             try:
@@ -150,7 +227,22 @@ class Ingestor:
                     report.refused.append(msg)
                     self.progress("  " + msg)
                 continue
-            outcome = self.take(code, feed, path)
+            try:
+                outcome = self.take(code, feed, path)
+            except NotSettled:
+                report.waiting += 1
+                continue
+            except (OSError, sqlite3.Error) as exc:
+                # the platform's own storage failed (disk full, permissions): the file stays
+                # in the inbox, the attempt stays pending and is finished by the next run
+                msg = (
+                    f"{display_name(code)}/{display_name(feed)} {display_name(path.name)}: "
+                    f"lagringsfel, filen ligger kvar / storage error, the file is kept: "
+                    f"{exc.__class__.__name__}: {_safe_error(exc)}"
+                )
+                report.failed.append(msg)
+                self.progress("  " + msg)
+                break
             report.outcomes.append(outcome)
             detail = f"{outcome.rows_loaded} rader/rows"
             if outcome.rows_rejected:
@@ -165,11 +257,32 @@ class Ingestor:
 
     def take(self, code: str, feed: str, path: Path) -> Outcome:
         name = display_name(path.name)
-        received = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        data = b"" if path.is_symlink() else path.read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
-        attempt_id = f"{received:%Y%m%dT%H%M%S%f}-{sha[:12]}"
+        before = path.lstat()
+        regular = stat.S_ISREG(before.st_mode)
+        too_large = regular and before.st_size > self.settings.max_file_bytes
         problems = []
+        data: bytes | None = None
+        if not regular:
+            sha = NOTHING_READ  # a symbolic link, FIFO or device is never opened
+        elif too_large:
+            sha = NOTHING_READ  # never read: its size alone decides
+        elif code in self.known and feed in INGEST_FEEDS:
+            data = path.read_bytes()
+            after = path.lstat()
+            if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+                raise NotSettled(name)
+            sha = hashlib.sha256(data).hexdigest()
+        else:
+            sha = _sha256_file(path)
+        pending = self.ledger.pending_attempt(code, feed, name, sha)
+        if pending:  # an earlier run died half-way through this very file: finish it
+            attempt_id, received_text = pending
+            received = dt.datetime.fromisoformat(received_text)
+        else:
+            received = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            attempt_id = f"{received:%Y%m%dT%H%M%S%f}-{sha[:12]}"
+            self.ledger.begin(attempt_id, code, feed, name, sha, received.isoformat())
+        _fault("begin")
         parsed: Parsed | None = None
         version = None
         sheet = None
@@ -179,19 +292,29 @@ class Ingestor:
         elif feed not in INGEST_FEEDS:
             problems = [problem("unknown_feed", None, None, name)]
             status = "quarantined"
-        elif path.is_symlink():
-            problems = [problem("unreadable", None, None, "symbolic link / symbolisk länk")]
+        elif not regular:
+            kind = "symbolic link / symbolisk länk" if path.is_symlink() else "not a regular file"
+            problems = [problem("unreadable", None, None, kind)]
             status = "quarantined"
-        elif self.ledger.loaded_load_id(code, feed, sha):
+        elif too_large:
+            limit = self.settings.max_file_bytes
+            detail = f"{before.st_size} bytes > {limit} (MOGNAD_MAX_FILE_BYTES)"
+            problems = [problem("too_large", None, None, detail)]
+            status = "quarantined"
+        elif self.ledger.loaded_load_id(code, feed, sha, besides=attempt_id):
             status = "duplicate"
         else:
-            earlier = self.ledger.known_names(code, feed, name)
+            earlier = self.ledger.known_names(code, feed, name, besides=attempt_id)
             version = len(earlier) + 1
             try:
                 sheet = read_file(path, data)
                 parsed = parse(feed, sheet, Context(self.key, municipality_code=code))
             except UnreadableFile as exc:
-                parsed = Parsed([], 0, 0, [problem("unreadable", None, None, str(exc))])
+                parsed = Parsed([], 0, 0, [problem(exc.code, None, None, str(exc))])
+                parsed.fatal = parsed.problems[0]
+            except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as exc:
+                detail = f"internal reader error ({exc.__class__.__name__})"
+                parsed = Parsed([], 0, 0, [problem("unreadable", None, None, detail)])
                 parsed.fatal = parsed.problems[0]
             problems = parsed.problems
             rejected = parsed.rows_read - parsed.rows_loaded
@@ -209,8 +332,14 @@ class Ingestor:
         rows_loaded = parsed.rows_loaded if parsed and status == "loaded" else 0
         rows_rejected = parsed.rows_read - parsed.rows_loaded if parsed else 0
         zone = self.settings.quarantine if status == "quarantined" else self.settings.archive
-        stored = zone / display_name(code) / display_name(feed) / f"{attempt_id}__{name}"
-        _durable_copy(path, stored)
+        stored = (
+            zone
+            / short_name(display_name(code))
+            / short_name(display_name(feed))
+            / f"{attempt_id}__{short_name(name)}"
+        )
+        _durable_copy(path, stored, data)
+        _fault("durable_copy")
         load_id = None
         attribution = _attribution(feed, sheet if parsed else None)
         if status == "loaded":
@@ -219,6 +348,7 @@ class Ingestor:
             if attribution:
                 provenance["attribution"] = attribution
             land(self.settings.raw, feed, code, load_id, parsed.records, provenance, received)
+            _fault("raw_write")
         reason = problems[0].code if status == "quarantined" and problems else None
         self.ledger.record(
             Attempt(
@@ -237,6 +367,7 @@ class Ingestor:
                 str(stored),
             )
         )
+        _fault("ledger")
         receipt = {
             "file": name,
             "sha256": sha,
@@ -254,11 +385,52 @@ class Ingestor:
         }
         if attribution:
             receipt["attribution"] = attribution
-        receipt_path = write_receipt(self.settings.inbox / display_name(code) / RECEIPTS, receipt)
-        path.unlink()
+        receipt_path = write_receipt(self._receipts_folder(code), receipt)
+        _fault("receipt")
+        if path.is_symlink() or not path.is_dir():  # (a receipts link was moved aside)
+            path.unlink(missing_ok=True)
+        _fsync_dir(path.parent)
+        _fault("unlink")
+        self.ledger.finish(attempt_id)
         return Outcome(
             code, feed, name, status, rows_read, rows_loaded, rows_rejected, receipt_path, reason
         )
+
+    def _reconcile(self, in_inbox: set[tuple[str, str, str]]) -> None:
+        """Close attempts an earlier run left pending whose file is no longer in the inbox.
+
+        Recorded in the ledger: the run died after the file left the inbox; only the
+        bookkeeping is left. Not recorded: the file was taken away before its attempt was
+        recorded; a load it may have landed is removed, so the raw zone holds nothing the
+        ledger does not know (its durable copy, if made, stays in the archive)."""
+        recorded = {a["attempt_id"] for a in self.ledger.all()}
+        for p in self.ledger.pending():
+            if (p["municipality_code"], p["feed"], p["file"]) in in_inbox:
+                continue  # finished when the file is taken below
+            if p["attempt_id"] not in recorded:
+                target = load_dir(
+                    self.settings.raw, p["feed"], p["municipality_code"], p["attempt_id"]
+                )
+                if target.exists():
+                    shutil.rmtree(target)
+                self.progress(
+                    f"  {display_name(p['municipality_code'])}/{display_name(p['feed'])}  "
+                    f"{display_name(p['file'])}  avbrutet försök stängt / interrupted attempt "
+                    f"closed (filen finns inte längre i inkorgen / the file left the inbox)"
+                )
+            self.ledger.finish(p["attempt_id"])
+
+    def _receipts_folder(self, code: str) -> Path:
+        """The municipality's receipts folder, as a real folder inside the inbox: a symbolic
+        link (or a file) in its place is moved to quarantine first, so a receipt is never
+        written through a link to somewhere outside the inbox."""
+        folder = self.settings.inbox / short_name(display_name(code)) / RECEIPTS
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+            aside = self.settings.quarantine / short_name(display_name(code)) / "_receipts"
+            aside.mkdir(parents=True, exist_ok=True)
+            os.replace(folder, aside / f"{stamp}__receipts")
+        return folder
 
 
 def _attribution(feed: str, sheet) -> str | None:
@@ -269,6 +441,14 @@ def _attribution(feed: str, sheet) -> str | None:
         if isinstance(rec, dict) and rec.get("attribution"):
             return str(rec["attribution"])[:200]
     return "Källa: Kolada"
+
+
+def _safe_error(exc: BaseException) -> str:
+    """An OS error's reason without echoing file contents (there are none in OSError text,
+    but names are made displayable)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return display_name(str(exc))[:200]
 
 
 def ingest(settings: Settings, progress: Callable[[str], None] | None = print) -> IngestReport:

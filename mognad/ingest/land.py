@@ -111,9 +111,36 @@ def land(
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
-    path = tmp / "data.parquet"
-    pq.write_table(table, path)
-    with open(path, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, target)
+    try:
+        path = tmp / "data.parquet"
+        pq.write_table(table, path)
+        with open(path, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return target
+
+
+def remove_stale_temp(raw: Path) -> list[Path]:
+    """Remove half-written load folders (``.tmp-<load_id>-<pid>``) left by a process that
+    died; a live process's folder is left alone."""
+    removed = []
+    for tmp in raw.glob("feed=*/municipality_code=*/.tmp-*"):
+        pid = tmp.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue
+        shutil.rmtree(tmp, ignore_errors=True)
+        removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

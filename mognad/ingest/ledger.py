@@ -23,6 +23,14 @@ CREATE TABLE IF NOT EXISTS attempts (
     stored_path TEXT
 );
 CREATE INDEX IF NOT EXISTS attempts_sha ON attempts (sha256, status);
+CREATE TABLE IF NOT EXISTS pending (
+    attempt_id TEXT PRIMARY KEY,
+    municipality_code TEXT NOT NULL,
+    feed TEXT NOT NULL,
+    file TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS pulls (
     pull_id TEXT PRIMARY KEY,
     source_id TEXT NOT NULL,
@@ -139,22 +147,61 @@ class Ledger:
             con.row_factory = None
         return [dict(r) for r in result] if rows else result
 
-    def loaded_load_id(self, municipality_code: str, feed: str, sha256: str) -> str | None:
-        """The load that already holds these bytes for this municipality and feed, if any."""
+    def loaded_load_id(
+        self, municipality_code: str, feed: str, sha256: str, besides: str = ""
+    ) -> str | None:
+        """The load that already holds these bytes for this municipality and feed, if any
+        (other than attempt ``besides``: an interrupted attempt being finished)."""
         found = self._query(
             "SELECT load_id FROM attempts WHERE sha256 = ? AND municipality_code = ? "
-            "AND feed = ? AND status = 'loaded' LIMIT 1",
-            (sha256, municipality_code, feed),
+            "AND feed = ? AND status = 'loaded' AND attempt_id != ? LIMIT 1",
+            (sha256, municipality_code, feed, besides),
         )
         return found[0][0] if found else None
 
-    def known_names(self, municipality_code: str, feed: str, file: str) -> list[str]:
+    def known_names(
+        self, municipality_code: str, feed: str, file: str, besides: str = ""
+    ) -> list[str]:
         found = self._query(
             "SELECT sha256 FROM attempts WHERE municipality_code = ? AND feed = ? "
-            "AND file = ? AND status = 'loaded'",
-            (municipality_code, feed, file),
+            "AND file = ? AND status = 'loaded' AND attempt_id != ?",
+            (municipality_code, feed, file, besides),
         )
         return [r[0] for r in found]
+
+    # --- attempts in progress (write-ahead): a crash between the steps of one file is
+    # finished by the next run under the same attempt id, never taken as a new delivery.
+    def pending_attempt(
+        self, municipality_code: str, feed: str, file: str, sha256: str
+    ) -> tuple[str, str] | None:
+        found = self._query(
+            "SELECT attempt_id, received_at FROM pending WHERE municipality_code = ? "
+            "AND feed = ? AND file = ? AND sha256 = ? ORDER BY attempt_id LIMIT 1",
+            (municipality_code, feed, file, sha256),
+        )
+        return (found[0][0], found[0][1]) if found else None
+
+    def begin(
+        self,
+        attempt_id: str,
+        municipality_code: str,
+        feed: str,
+        file: str,
+        sha256: str,
+        received_at: str,
+    ) -> None:
+        with self._connect() as con:
+            con.execute(
+                "INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?, ?, ?)",
+                (attempt_id, municipality_code, feed, file, sha256, received_at),
+            )
+
+    def finish(self, attempt_id: str) -> None:
+        with self._connect() as con:
+            con.execute("DELETE FROM pending WHERE attempt_id = ?", (attempt_id,))
+
+    def pending(self) -> list[dict]:
+        return self._query("SELECT * FROM pending ORDER BY attempt_id", rows=True)
 
     def record(self, attempt: Attempt) -> None:
         with self._connect() as con:

@@ -12,6 +12,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Filen kunde inte läsas som CSV, XLSX eller JSON",
         "The file could not be read as CSV, XLSX or JSON",
     ),
+    "too_large": (
+        "Filen är för stor (eller packas upp till för mycket data) och lästes inte",
+        "The file is too large (or unpacks to too much data) and was not read",
+    ),
     "empty_file": ("Filen innehåller inga datarader", "The file contains no data rows"),
     "unknown_municipality": (
         "Mappen är ingen känd kommunkod",

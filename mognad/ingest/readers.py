@@ -23,6 +23,39 @@ import duckdb
 class UnreadableFile(Exception):
     """The file cannot be read at all (the reason is safe to show: it holds no cell values)."""
 
+    code = "unreadable"
+
+
+class TooLarge(UnreadableFile):
+    """The file (or what it unpacks to) is over the size limit; it was not read."""
+
+    code = "too_large"
+
+
+MAX_XLSX_UNCOMPRESSED = 1024 * 1024 * 1024
+"""An XLSX whose zip directory declares more than this, uncompressed, is not opened (a zip
+bomb); settable with ``MOGNAD_MAX_XLSX_UNCOMPRESSED_BYTES``."""
+
+
+def _max_uncompressed() -> int:
+    import os
+
+    raw = os.environ.get("MOGNAD_MAX_XLSX_UNCOMPRESSED_BYTES")
+    return int(raw) if raw else MAX_XLSX_UNCOMPRESSED
+
+
+def check_zip_directory(path: Path) -> None:
+    """Refuse a zip whose directory declares too much uncompressed data, before any of it is
+    inflated. (The reader inflates at most the declared size of an entry.)"""
+    limit = _max_uncompressed()
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+    if len(infos) > 10_000:
+        raise TooLarge(f"XLSX with {len(infos)} zip entries")
+    total = sum(max(i.file_size, 0) for i in infos)
+    if total > limit:
+        raise TooLarge(f"XLSX unpacks to {total} bytes (limit {limit})")
+
 
 @dataclass
 class Sheet:
@@ -159,13 +192,32 @@ def _sheet_range(path: Path) -> str | None:
     if not m:
         return None
     ref = m.group(1).decode()
-    return ref if ":" in ref else f"{ref}:{ref}"
+    ref = ref if ":" in ref else f"{ref}:{ref}"
+    if _cells(ref) > MAX_DECLARED_CELLS:
+        return None  # a declared range this large is a lie or a bomb: read what is there
+    return ref
+
+
+MAX_DECLARED_CELLS = 20_000_000
+
+
+def _cells(ref: str) -> int:
+    def split(cell: str) -> tuple[int, int]:
+        letters = re.sub(r"\d", "", cell)
+        col = 0
+        for ch in letters:
+            col = col * 26 + ord(ch) - 64
+        return int(re.sub(r"[A-Z]", "", cell) or 1), col
+
+    (r1, c1), (r2, c2) = (split(c) for c in ref.split(":"))
+    return (abs(r2 - r1) + 1) * (abs(c2 - c1) + 1)
 
 
 def read_xlsx(path: Path) -> Sheet:
     try:
+        check_zip_directory(path)
         rng = _sheet_range(path)
-    except (zipfile.BadZipFile, OSError, KeyError) as exc:
+    except (zipfile.BadZipFile, OSError, KeyError, EOFError, ValueError) as exc:
         raise UnreadableFile("damaged XLSX (not a valid zip)") from exc
     start_row = int(re.sub(r"[A-Z]", "", rng.split(":")[0])) if rng else 1
     try:

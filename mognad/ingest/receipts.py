@@ -24,6 +24,27 @@ def display_name(name: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f/\\]", "_", text).replace("..", "__") or "_"
 
 
+MAX_NAME_BYTES = 200
+"""File names longer than this (UTF-8 bytes) are shortened where the platform names a file
+after them (zones, receipts), keeping a hash of the whole name so they stay distinct."""
+
+
+def short_name(name: str, limit: int = MAX_NAME_BYTES) -> str:
+    """``name`` if it fits the file system's 255-byte limit with our prefixes and suffixes;
+    otherwise its start, a hash of the whole name, and its extension."""
+    raw = name.encode("utf-8")
+    if len(raw) <= limit:
+        return name
+    import hashlib
+
+    digest = hashlib.sha256(raw).hexdigest()[:12]
+    stem, dot, ext = name.rpartition(".")
+    ext = ext if dot and len(ext.encode()) <= 16 else ""
+    keep = limit - len(digest) - len(ext.encode()) - 3
+    head = raw[:keep].decode("utf-8", "ignore")
+    return f"{head}~{digest}" + (f".{ext}" if ext else "")
+
+
 def neutralise(text: str) -> str:
     """Keep spreadsheet programs from reading a value as a formula."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
@@ -31,11 +52,15 @@ def neutralise(text: str) -> str:
 
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def render_text(receipt: dict) -> str:
@@ -85,7 +110,7 @@ def write_receipt(folder: Path, receipt: dict) -> Path:
             "problems": problems[:MAX_PROBLEMS],
             "problems_truncated": len(problems) - MAX_PROBLEMS,
         }
-    stem = f"{receipt['file']}.{receipt['status']}"
+    stem = f"{short_name(receipt['file'])}.{receipt['status']}"
     path = folder / f"{stem}.json"
     _atomic_write(path, json.dumps(receipt, ensure_ascii=False, indent=2, default=str) + "\n")
     _atomic_write(folder / f"{stem}.txt", render_text(receipt))

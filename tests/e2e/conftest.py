@@ -3,7 +3,9 @@
 ``published_home`` (tests/conftest.py) comes from a real pipeline run. With
 ``MOGNAD_E2E_STAND_IN=1`` the Superset tests use ``stand_in_home`` instead: a small
 warehouse with ``marts.dim_municipality`` and ``marts.fct_maturity`` for Västernorrland's
-seven municipalities, waves 2024–2026, with some suppressed cells.
+seven municipalities, waves 2024–2026, with some suppressed cells. It has only those two
+marts, so with it the other datasets are imported as typed empty queries and the tests that
+expect every chart to have data fail: use it only to iterate on the first dashboard.
 """
 
 from __future__ import annotations

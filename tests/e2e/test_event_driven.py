@@ -44,6 +44,13 @@ def test_dropped_file_reaches_the_published_mart(tmp_path, artifacts):
             runs = api.call("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
             assert any(r["state"] == "success" for r in runs), (dag_id, runs)
             assert all(r["run_type"] == "asset_triggered" for r in runs), runs
+        run = api.call("GET", f"/dags/{af.BUILD_DAG_ID}/dagRuns")["dag_runs"][0]
+        tis = api.call("GET", f"/dags/{af.BUILD_DAG_ID}/dagRuns/{run['dag_run_id']}/taskInstances")[
+            "task_instances"
+        ]
+        dbt_tasks = [t for t in tis if t["task_id"].startswith("dbt.")]
+        print(f"mognad_build: {len(tis)} tasks, {len(dbt_tasks)} cosmos dbt tasks")
+        assert len(dbt_tasks) > 5 and all(t["pool"] == "mognad_warehouse" for t in dbt_tasks)
     finally:
         live.stop_tree(proc)
         log = settings.airflow_home / "standalone.log"

@@ -17,7 +17,8 @@ HELD_BACK = ("2262", "survey", "dimios_2026_timra.csv")
 @dataclass
 class DemoBuild:
     settings: object
-    held_back: Path
+    held_back: Path  # the file kept aside
+    inbox_path: Path  # where it belongs in the inbox
     timings: dict
 
 
@@ -37,4 +38,9 @@ def demo_build(tmp_path_factory) -> DemoBuild:
     ingest(settings, progress=None)
     started = time.monotonic()
     build(settings, full=True)
-    return DemoBuild(settings, held, {"first full build": time.monotonic() - started})
+    return DemoBuild(
+        settings,
+        held,
+        settings.inbox / kod / feed / name,
+        {"first full build": time.monotonic() - started},
+    )

@@ -189,3 +189,16 @@ def write_training_load(raw: Path, kod: str, load_id: str, events: list[tuple]) 
         "status VARCHAR, completed BOOLEAN, format VARCHAR, hours DOUBLE",
         rows,
     )
+
+
+def write_kolada_load(raw: Path, kod: str, load_id: str, values: list[tuple]) -> None:
+    """values: (kpi, year, gender, value)."""
+    rows = [
+        (load_id, kod, "kolada.json", "34" * 32, datetime(2026, 1, 5), i + 1, k, y, g, v)
+        for i, (k, y, g, v) in enumerate(values)
+    ]
+    _write(
+        raw / "feed=kolada" / f"municipality_code={kod}" / f"load_id={load_id}",
+        "kpi VARCHAR, year INTEGER, gender VARCHAR, value DOUBLE",
+        rows,
+    )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 import time
 
-from conftest import HELD_BACK
 from mart_snapshot import snapshot
 
 from mognad.build import build
@@ -15,11 +14,11 @@ from mognad.ingest import ingest
 
 def test_new_file_is_read_alone_and_full_rebuild_gives_identical_marts(demo_build):
     settings = demo_build.settings
-    kod, feed, name = HELD_BACK
+    kod = demo_build.inbox_path.parent.parent.name
     before = snapshot(settings.published_db)
 
     # The held-back file arrives: ingest it and build incrementally.
-    shutil.copy(demo_build.held_back, settings.inbox / kod / feed / name)
+    shutil.copy(demo_build.held_back, demo_build.inbox_path)
     report = ingest(settings, progress=None)
     assert report.count("loaded") == 1
     started = time.monotonic()

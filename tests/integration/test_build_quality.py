@@ -11,7 +11,13 @@ from datetime import date
 
 import duckdb
 import pytest
-from raw_build_helpers import make_respondents, write_hr_load, write_ledger, write_survey_load
+from raw_build_helpers import (
+    make_respondents,
+    write_hr_load,
+    write_kolada_load,
+    write_ledger,
+    write_survey_load,
+)
 
 import mognad.quality as quality_module
 from mognad.build import BuildError, build, docs_generate
@@ -121,8 +127,20 @@ def test_failing_raw_batch_is_held_back_reported_and_marts_still_publish(home):
 
 def test_failing_mart_expectation_keeps_the_published_file_byte_identical(home, monkeypatch):
     write_survey_load(home.raw, KOD, 2025, "L-1", make_respondents(KOD, 2025, {"chef": 6}, 1))
+    # Kolada (pulled): population for two years, plus another KPI and gender split.
+    write_kolada_load(
+        home.raw,
+        KOD,
+        "L-kolada",
+        [("N01951", 2024, "alla", 99100.0), ("N01951", 2025, "alla", 99500.0),
+         ("N01951", 2025, "kvinna", 49800.0), ("N00945", 2025, "alla", 12.5)],
+    )  # fmt: skip
     build(home)
     published = home.published_db
+    assert _one(published, "select * from marts.dim_population order by year") == [
+        (KOD, 2024, 99100, "Kolada"),
+        (KOD, 2025, 99500, "Kolada"),
+    ]
     before = hashlib.sha256(published.read_bytes()).hexdigest()
 
     # A new delivery arrives, but a mart expectation fails (a stricter suite than the data).

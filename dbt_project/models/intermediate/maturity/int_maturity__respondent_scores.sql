@@ -6,6 +6,8 @@
   3. a dimension score is the mean of the respondent's kept category scores; the overall
      score the mean of their dimension scores. Levels without a score produce no row.
   Output: one row per respondent and scored level; totals use category/dimension = 'alla'.
+  Scores are DECIMAL(18, 9) at every level, so sums are exact and a group's mean does not
+  depend on row order (an incremental and a full build round alike).
 -#}
 with answers as (
     select
@@ -17,13 +19,13 @@ with answers as (
         coalesce(s.gender, 'ej angivet') as gender,
         c.dimension,
         c.category,
-        case
+        cast(case
             when s.answer is null then null
             when c.reverse_coded
                 then 100.0 * ((c.scale_max + c.scale_min - s.answer) - c.scale_min)
                     / (c.scale_max - c.scale_min)
             else 100.0 * (s.answer - c.scale_min) / (c.scale_max - c.scale_min)
-        end as item_score
+        end as decimal(18, 9)) as item_score
     from {{ ref('stg_survey__answers') }} as s
     inner join {{ ref('codebook') }} as c
         on s.instrument = c.instrument and s.item_code = c.item_code
@@ -45,7 +47,7 @@ category_scores as (
         a.gender,
         a.dimension,
         a.category,
-        avg(a.item_score) as score
+        cast(avg(a.item_score) as decimal(18, 9)) as score
     from answers as a
     inner join category_items as ci
         on a.instrument = ci.instrument
@@ -59,7 +61,7 @@ dimension_scores as (
     select
         respondent_key, municipality_code, wave, instrument, target_group, gender, dimension,
         'alla' as category,
-        avg(score) as score
+        cast(avg(score) as decimal(18, 9)) as score
     from category_scores
     group by all
 ),
@@ -69,7 +71,7 @@ overall_scores as (
         respondent_key, municipality_code, wave, instrument, target_group, gender,
         'alla' as dimension,
         'alla' as category,
-        avg(score) as score
+        cast(avg(score) as decimal(18, 9)) as score
     from dimension_scores
     group by all
 )

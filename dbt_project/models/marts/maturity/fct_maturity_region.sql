@@ -26,7 +26,7 @@ select
     count(*) filter (where not suppressed)::integer as municipalities,
     sum(respondents) filter (where not suppressed)::integer as respondents,
     round(
-        sum(respondents * score_pct) filter (where not suppressed)
+        sum(respondents * cast(score_pct as decimal(18, 1))) filter (where not suppressed)
         / sum(respondents) filter (where not suppressed),
         1
     )::double as score_pct,

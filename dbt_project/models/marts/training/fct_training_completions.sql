@@ -18,14 +18,27 @@ with events as (
     where completed and completed_at is not null
 ),
 
-courses as (
-    select
-        municipality_code,
-        course_code,
-        max(course_name) as course_name,
-        coalesce(mode(format), 'other') as format
+course_formats as (
+    select municipality_code, course_code, format, count(*) as n
     from {{ ref('stg_training__events') }}
-    group by municipality_code, course_code
+    where format is not null
+    group by all
+),
+
+courses as (
+    -- the most common format (ties: alphabetically first), deterministic in any row order
+    select
+        e.municipality_code,
+        e.course_code,
+        max(e.course_name) as course_name,
+        coalesce(
+            (select f.format from course_formats as f
+             where f.municipality_code = e.municipality_code and f.course_code = e.course_code
+             order by f.n desc, f.format limit 1),
+            'other'
+        ) as format
+    from {{ ref('stg_training__events') }} as e
+    group by e.municipality_code, e.course_code
 ),
 
 firsts as (
