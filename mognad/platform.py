@@ -121,7 +121,11 @@ def run_demo(
             f"användare/user admin   lösenord/password {secrets['SUPERSET_ADMIN_PASSWORD']}\n"
             f"  Airflow   http://127.0.0.1:{airflow_port}/   "
             f"användare/user admin   lösenord/password {secrets['AIRFLOW_ADMIN_PASSWORD']}\n"
-            f"  Data      {settings.home}\n"
+            + "".join(
+                f"  Superset  användare/user {user:<10} ({role})   lösenord/password {pw}\n"
+                for user, role, pw in ss.demo_users(settings)
+            )
+            + f"  Data      {settings.home}\n"
             f"  Inkorg    {settings.inbox}/<kommunkod>/<survey|training|hr>/\n"
             "            (nya filer publiceras automatiskt / new files publish by themselves)\n"
             "\n  Ctrl-C stoppar allt / stops everything.\n",
