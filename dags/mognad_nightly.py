@@ -47,9 +47,8 @@ def mognad_nightly():
         from mognad.config import load_settings
 
         # the mapped task's name in the UI: "<kommunkod> <feed> (<id>)"
-        get_current_context()["source_label"] = (
-            f"{source['municipality_code']} {source['feed']} ({source['id']})"
-        )
+        where = source["municipality_code"] or "flera kommuner"
+        get_current_context()["source_label"] = f"{where} {source['feed']} ({source['id']})"
         from mognad.orchestration.nightly import pull_one
 
         return pull_one(load_settings(), source["id"])

@@ -562,6 +562,30 @@ def build(settings: Settings, full: bool = False) -> BuildResult:
     """Write-audit-publish: prepare (ingest log, raw-batch gate), dbt build (incremental, or
     from scratch with `full`), validate the marts; publish only when everything passed.
     Ends with a summary: models, tests, expectations, rows per mart."""
+    with _build_lock(settings):
+        return _build(settings, full)
+
+
+@contextmanager
+def _build_lock(settings: Settings):
+    """One build at a time per home: a second `mognad build` fails at once with a clear
+    reason instead of fighting over the build file (added for issue 7)."""
+    import fcntl
+
+    settings.build_db.parent.mkdir(parents=True, exist_ok=True)
+    path = settings.build_db.parent / ".build.lock"
+    with open(path, "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildError(
+                f"ett annat bygge pågår / another build is running (lock {path}); "
+                "try again when it has finished"
+            ) from None
+        yield
+
+
+def _build(settings: Settings, full: bool) -> BuildResult:
     started = time.monotonic()
     _say("1/4 prepare: ingest log and the raw-batch quality gate")
     prepared = prepare_build(settings)

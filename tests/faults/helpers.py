@@ -65,7 +65,9 @@ def hr_csv(persons: list[str]) -> str:
     for i, p in enumerate(persons):
         pnr = format_as(p, FORMS[(i + 1) % len(FORMS)])
         tg = "chef" if i % 10 == 0 else "medarbetare"
-        lines.append(f"{pnr};2024-12-31;Socialförvaltningen;{tg};{'K' if i % 2 else 'M'};012345;100")
+        lines.append(
+            f"{pnr};2024-12-31;Socialförvaltningen;{tg};{'K' if i % 2 else 'M'};012345;100"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -160,8 +162,14 @@ def raw_snapshot(settings) -> dict[str, list[tuple]]:
     return out
 
 
-MART_IDS = {"load_id", "received_at", "last_received_at", "checked_at", "attempt_id",
-            "days_since_last_delivery"}
+MART_IDS = {
+    "load_id",
+    "received_at",
+    "last_received_at",
+    "checked_at",
+    "attempt_id",
+    "days_since_last_delivery",
+}
 
 
 def mart_snapshot(db: Path) -> dict[str, list]:

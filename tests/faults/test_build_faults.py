@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 
 import duckdb
@@ -89,8 +88,12 @@ def test_second_writer_gets_a_clear_error_and_nothing_is_corrupted(delivered_cop
     from tests.faults.helpers import run_cli
 
     first = subprocess.Popen(
-        [sys.executable, "-m", "mognad.cli", "build"], cwd=REPO, env=cli_env(s),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "mognad.cli", "build"],
+        cwd=REPO,
+        env=cli_env(s),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     for line in first.stdout:
         if "dbt build" in line:
@@ -165,7 +168,11 @@ def test_warehouse_deleted_or_corrupted_full_build_restores_identical_mart(deliv
     shutil.rmtree(s.warehouse_dir)  # deleted altogether
     res = subprocess.run(
         [sys.executable, "-m", "mognad.cli", "build", "--full"],
-        cwd=REPO, env=cli_env(s), capture_output=True, text=True, timeout=300,
+        cwd=REPO,
+        env=cli_env(s),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert res.returncode == 0, res.stdout[-2000:]
     assert mart_snapshot(s.published_db) == want
@@ -182,8 +189,11 @@ def test_disk_full_during_ingest(delivered, tmp_path):
 
     mnt = tmp_path / "liten"
     mnt.mkdir()
-    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(mnt)],
-                         capture_output=True, text=True)
+    res = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(mnt)],
+        capture_output=True,
+        text=True,
+    )
     if res.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {res.stderr.strip()}")
     try:

@@ -57,9 +57,7 @@ def state(settings) -> dict:
         "quarantine": sorted(p.name.split("__", 1)[1] for p in settings.quarantine.rglob("*__*")),
         "inbox": inbox_files(settings),
         "pending": pending(settings),
-        "temp": sorted(
-            str(p) for p in settings.home.rglob(".*") if "secrets" not in p.name
-        ),
+        "temp": sorted(str(p) for p in settings.home.rglob(".*") if "secrets" not in p.name),
     }
 
 
@@ -93,9 +91,7 @@ def test_ingest_killed_after_each_step_then_rerun_equals_uninterrupted(
     assert statuses.count("duplicate") == 1  # the file being finished is not its own duplicate
 
 
-def test_ingest_sigkilled_at_random_moments_converges_and_builds_the_same_mart(
-    reference, tmp_path
-):
+def test_ingest_sigkilled_at_random_moments_converges_and_builds_the_same_mart(reference, tmp_path):
     from mognad.build import build
     from tests.faults.helpers import mart_snapshot
 

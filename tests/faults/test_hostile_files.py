@@ -71,7 +71,7 @@ def _ingest_limited(settings, limit_mb: int, **env) -> subprocess.CompletedProce
 def test_one_gb_csv_and_json_quarantined_unread_with_bounded_memory(fhome):
     header = survey_csv(2).encode()
     _sparse(fhome.inbox / "2281" / "survey" / "stor.csv", GB, header)
-    _sparse(fhome.inbox / "2281" / "training" / "stor.json", GB, b'[{"a": "' )
+    _sparse(fhome.inbox / "2281" / "training" / "stor.json", GB, b'[{"a": "')
     drop(fhome, "2281", "survey", "liten.csv", survey_csv(6))
     res = _ingest_limited(fhome, 700)  # 1 GB could not even be held in memory
     assert res.returncode == 0, res.stdout + res.stderr
@@ -106,7 +106,13 @@ def test_csv_with_ten_thousand_columns(fhome):
 
 def test_deeply_nested_and_malformed_json_quarantined(fhome):
     drop(fhome, "2281", "training", "djup.json", "[" * 200_000 + "]" * 200_000)
-    drop(fhome, "2281", "hr", "djup2.json", '[{"a": ' + '{"b": ' * 100_000 + "1" + "}" * 100_001 + "]")
+    drop(
+        fhome,
+        "2281",
+        "hr",
+        "djup2.json",
+        '[{"a": ' + '{"b": ' * 100_000 + "1" + "}" * 100_001 + "]",
+    )
     drop(fhome, "2281", "survey", "trasig.json", '[{"svars_id": "r1", ')
     drop(fhome, "2281", "survey", "skalar.json", "[1, 2, 3]")
     res = _ingest_limited(fhome, 2048)
@@ -142,8 +148,16 @@ def test_xlsx_zip_bomb_is_quarantined_from_its_zip_directory(fhome):
 def test_awkward_names_get_safe_receipts(fhome):
     folder = fhome.inbox / "2281" / "survey"
     folder.mkdir(parents=True)
-    names = [b"..", b"...csv", b"a..b.csv", b"rad\nbrytning.csv", b"r\xe5data.csv",
-             b"\xff\xfe.csv", "å" .encode() * 120 + b".csv", b"x" * 254]
+    names = [
+        b"..",
+        b"...csv",
+        b"a..b.csv",
+        b"rad\nbrytning.csv",
+        b"r\xe5data.csv",
+        b"\xff\xfe.csv",
+        "å".encode() * 120 + b".csv",
+        b"x" * 254,
+    ]
     names = [n for n in names if n != b".."]
     for i, raw in enumerate(names):
         with open(os.path.join(os.fsencode(folder), raw), "wb") as f:
@@ -259,7 +273,8 @@ def test_published_quarantine_mart_is_safe_to_export(delivered):
     assert "=HYPERLINK(1).csv" in names
     assert all(not neutralise(n).startswith(FORMULA_STARTS[:4]) for n in names)
     r = json.loads(
-        (delivered.settings.inbox / "2281" / "receipts" / "=HYPERLINK(1).csv.loaded.json")
-        .read_text(encoding="utf-8")
+        (
+            delivered.settings.inbox / "2281" / "receipts" / "=HYPERLINK(1).csv.loaded.json"
+        ).read_text(encoding="utf-8")
     )
     assert r["rows_loaded"] == 5
