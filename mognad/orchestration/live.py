@@ -53,24 +53,32 @@ def publish_once(
 
 
 def survey_file(municipality: str, seed: int, scale: float = 0.05) -> Path:
-    """A new survey delivery for one municipality (another seed: new answers), outside any
-    inbox; the caller drops it."""
+    """A new survey delivery for one municipality (another seed: new answers), as one file
+    in the temp folder outside any inbox; the caller drops it (and may delete it)."""
     from mognad.demo import generate
 
     tmp = Path(tempfile.mkdtemp(prefix="mognad-drop-"))
-    summary = generate(tmp, seed=seed, scale=scale, municipalities=[municipality])
-    surveys = sorted(p for p in summary.files if p.parent.name == "survey")
-    return surveys[-1]
+    try:
+        summary = generate(tmp, seed=seed, scale=scale, municipalities=[municipality])
+        chosen = sorted(p for p in summary.files if p.parent.name == "survey")[-1]
+        keep = Path(tempfile.gettempdir()) / f"mognad-drop-{municipality}-{seed}-{chosen.name}"
+        shutil.copyfile(chosen, keep)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return keep
 
 
 def drop_file(settings: Settings, source: Path, municipality: str, feed: str = "survey") -> Path:
     """Drop like a careful client: write `<name>.part`, then rename (atomic)."""
     folder = settings.inbox / municipality / feed
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"ny-{int(time.time())}-{source.name}"
+    name = source.name.split("-", 4)[-1] if source.name.startswith("mognad-drop-") else source.name
+    target = folder / f"ny-{int(time.time())}-{name}"
     part = target.with_name(target.name + ".part")
     shutil.copyfile(source, part)
     os.replace(part, target)
+    if source.name.startswith("mognad-drop-"):  # made by survey_file: used up
+        source.unlink(missing_ok=True)
     return target
 
 
