@@ -52,6 +52,8 @@ __all__ = [
     "check_raw_batches",
     "docs_generate",
     "export_ingest_log",
+    "input_state",
+    "up_to_date",
     "prepare_build",
     "parse_dbt",
     "publish",
@@ -585,8 +587,47 @@ def _build_lock(settings: Settings):
         yield
 
 
+# --- nothing new? (issue 8: a no-op `mognad run` skips the build) ------------------------
+
+
+def input_state(settings: Settings) -> str:
+    """A fingerprint of what a build reads: every ingest attempt in the ledger (a new load,
+    duplicate or quarantine adds one; the raw zone only grows with loads, and the raw-batch
+    verdicts follow from the loads), the dbt project's files, MOGNAD_MIN_CELL and today's
+    date (the marts count days since the last delivery). Equal fingerprints, equal build."""
+    h = hashlib.sha256()
+    h.update(f"{datetime.now(UTC).date()}|{settings.min_cell}|".encode())
+    h.update(project_fingerprint(settings).encode())
+    if settings.ledger_path.exists():
+        con = sqlite3.connect(f"file:{settings.ledger_path}?mode=ro", uri=True)
+        try:
+            if con.execute(
+                "select 1 from sqlite_master where type = 'table' and name = 'attempts'"
+            ).fetchone():
+                for row in con.execute("select * from attempts order by 1"):
+                    h.update(repr(row).encode())
+        finally:
+            con.close()
+    return h.hexdigest()
+
+
+def _published_state_file(settings: Settings) -> Path:
+    return settings.build_db.with_name("published.state")
+
+
+def up_to_date(settings: Settings) -> bool:
+    """True when the published file was built by `build` from exactly today's inputs
+    (`input_state`): nothing new has arrived since, so a build would publish the same."""
+    stamp = _published_state_file(settings)
+    if not (settings.published_db.exists() and stamp.exists()):
+        return False
+    return stamp.read_text().strip() == input_state(settings)
+
+
 def _build(settings: Settings, full: bool) -> BuildResult:
     started = time.monotonic()
+    state = input_state(settings)  # before reading anything: a later arrival means rebuild
+    _published_state_file(settings).unlink(missing_ok=True)
     _say("1/4 prepare: ingest log and the raw-batch quality gate")
     prepared = prepare_build(settings)
     _say("2/4 dbt build")
@@ -602,6 +643,7 @@ def _build(settings: Settings, full: bool) -> BuildResult:
     _say(f"validation passed ({outcome.summary}); results in {outcome.result_path}")
     _say("4/4 publish")
     published = publish(settings)
+    _published_state_file(settings).write_text(state + "\n")
     seconds = time.monotonic() - started
     rows = mart_rows(published)
     _say(f"published {published} in {seconds:.1f} s")

@@ -88,6 +88,14 @@ def cmd_run(args, settings: Settings) -> int:
     rc = cmd_ingest(args, settings)
     if rc:
         return rc
+    from mognad.build import up_to_date
+
+    if not getattr(args, "full", False) and up_to_date(settings):
+        _say(
+            "mognad run: inget nytt sedan senaste publiceringen, bygget hoppas över / "
+            f"nothing new since the last publish, build skipped ({settings.published_db})"
+        )
+        return 0
     return cmd_build(args, settings)
 
 

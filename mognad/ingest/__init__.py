@@ -312,7 +312,9 @@ class Ingestor:
             except UnreadableFile as exc:
                 parsed = Parsed([], 0, 0, [problem(exc.code, None, None, str(exc))])
                 parsed.fatal = parsed.problems[0]
-            except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as exc:
+            except OSError:
+                raise  # the platform's own storage: handled by the run (file kept)
+            except Exception as exc:  # a reader bug on hostile input: quarantine, go on
                 detail = f"internal reader error ({exc.__class__.__name__})"
                 parsed = Parsed([], 0, 0, [problem("unreadable", None, None, detail)])
                 parsed.fatal = parsed.problems[0]

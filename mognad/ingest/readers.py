@@ -13,6 +13,7 @@ import json
 import re
 import threading
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -217,7 +218,7 @@ def read_xlsx(path: Path) -> Sheet:
     try:
         check_zip_directory(path)
         rng = _sheet_range(path)
-    except (zipfile.BadZipFile, OSError, KeyError, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, KeyError, EOFError, ValueError, zlib.error) as exc:
         raise UnreadableFile("damaged XLSX (not a valid zip)") from exc
     start_row = int(re.sub(r"[A-Z]", "", rng.split(":")[0])) if rng else 1
     try:

@@ -278,3 +278,21 @@ def test_published_quarantine_mart_is_safe_to_export(delivered):
         ).read_text(encoding="utf-8")
     )
     assert r["rows_loaded"] == 5
+
+
+def test_xlsx_with_corrupt_compressed_sheet_is_quarantined(fhome):
+    """Found by the fuzzer: a damaged deflate stream raised zlib.error out of the run."""
+    import io
+
+    from tests.faults.test_fuzz import _xlsx
+
+    data = bytearray(_xlsx())
+    info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for i in range(start, start + 12):
+        data[i] ^= 0x5A
+    drop(fhome, "2281", "survey", "skadad.xlsx", bytes(data))
+    report = ingest(fhome, progress=None)
+    assert report.failed == []
+    r = _one(fhome, "skadad.xlsx")
+    assert r["status"] == "quarantined" and r["problems"][0]["code"] == "unreadable", r
