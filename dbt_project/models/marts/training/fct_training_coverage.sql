@@ -22,14 +22,22 @@ completions as (
     group by municipality_code, person_key
 ),
 
+last_completion as (
+    select municipality_code, max(first_completed_at) as last_completed_at
+    from completions
+    group by municipality_code
+),
+
 bounds as (
+    -- one row per municipality: never join persons to completions here (that is a
+    -- persons × completions product per municipality)
     select
         p.municipality_code,
         date_trunc('month', min(p.snapshot_date)) as first_month,
-        date_trunc('month', greatest(max(p.snapshot_date), coalesce(max(c.first_completed_at),
-            max(p.snapshot_date)))) as last_month
+        date_trunc('month', greatest(max(p.snapshot_date),
+            coalesce(any_value(c.last_completed_at), max(p.snapshot_date)))) as last_month
     from persons as p
-    left join completions as c on p.municipality_code = c.municipality_code
+    left join last_completion as c on p.municipality_code = c.municipality_code
     group by p.municipality_code
 ),
 
@@ -44,10 +52,15 @@ periods as (
         ) as m
 ),
 
+snapshot_dates as (
+    -- the inequality join below runs on distinct snapshot dates, not on every person row
+    select distinct municipality_code, snapshot_date from persons
+),
+
 snapshot_for_period as (
     select pe.municipality_code, pe.month_start, pe.month_end, max(p.snapshot_date) as snapshot_date
     from periods as pe
-    inner join persons as p
+    inner join snapshot_dates as p
         on pe.municipality_code = p.municipality_code and p.snapshot_date <= pe.month_end
     group by all
 ),
