@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 OWNER = "mognad"
 START_DATE = datetime(2024, 1, 1)
 # Every DAG's tags come from this list (tests/integration/test_dag_policy.py checks it).
-KNOWN_TAGS = frozenset({"mognad", "ingest", "build", "nightly", "event-driven", "demo"})
+KNOWN_TAGS = frozenset(
+    {"mognad", "ingest", "build", "nightly", "event-driven", "demo", "housekeeping"}
+)
 TAGS = ["mognad"]
 WAREHOUSE_POOL = "mognad_warehouse"  # one slot: DuckDB has one writer at a time
 HTTP_POOL = "mognad_http"  # be polite to the municipalities' and Kolada's servers

@@ -32,13 +32,16 @@ def mognad_pipeline():
         return {"loaded": report.count("loaded"), "quarantined": report.count("quarantined")}
 
     @task(pool=WAREHOUSE_POOL)
-    def build() -> None:
-        from mognad.build import export_ingest_log, run_dbt
+    def build() -> str:
+        from mognad.build import prepare_build, run_dbt
         from mognad.config import load_settings
 
         settings = load_settings()
-        export_ingest_log(settings)
+        prepared = prepare_build(settings)  # ingest log + the raw-batch quality gate
         run_dbt(settings)
+        return (
+            f"raw batches checked {prepared.batches_checked}, failed {len(prepared.batches_failed)}"
+        )
 
     @task(pool=WAREHOUSE_POOL)
     def validate() -> str:

@@ -48,6 +48,10 @@ class Settings:
         default_factory=lambda: _int("MOGNAD_MAX_FILE_BYTES", 512 * 1024 * 1024)
     )
     """Larger deliveries are quarantined (`too_large`) without being read."""
+    archive_retention_days: float = field(
+        default_factory=lambda: _float("MOGNAD_ARCHIVE_RETENTION_DAYS", 365.0)
+    )
+    """Archived originals (they hold personnummer) older than this are purged nightly."""
     secrets_file: Path = field(default_factory=default_secrets_file)
 
     # --- zones -------------------------------------------------------------------------

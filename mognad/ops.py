@@ -12,6 +12,7 @@ None of them deletes a delivered file without a durable copy elsewhere.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -255,11 +256,33 @@ def plan_purge(
     return plan
 
 
+def purge_log_path(settings: Settings) -> Path:
+    return settings.state / "purge_log.jsonl"
+
+
 def purge_archive(settings: Settings, older_than_days: float, apply: bool = False) -> PurgePlan:
+    """Delete what :func:`plan_purge` allows (only with ``apply``); every applied purge is
+    logged as one JSON line in ``state/purge_log.jsonl`` (file names and counts, no content)."""
     plan = plan_purge(settings, older_than_days)
     if apply:
+        deleted = []
         for f in plan.delete:
             f.unlink()
+            deleted.append(str(f.relative_to(settings.archive)))
+        entry = {
+            "purged_at": dt.datetime.now(dt.UTC).isoformat(),
+            "older_than_days": older_than_days,
+            "deleted": len(deleted),
+            "bytes": plan.bytes,
+            "kept": len(plan.keep),
+            "files": deleted,
+        }
+        log = purge_log_path(settings)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
     return plan
 
 

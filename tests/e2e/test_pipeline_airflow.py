@@ -59,6 +59,14 @@ def test_published_mart_holds_the_maturity_index_for_every_municipality(publishe
         }
         assert schemas == {"marts"}
         assert con.execute("SELECT count(*) FROM marts.dim_municipality").fetchone()[0] == 290
+        # the raw-batch quality gate ran inside the DAG: every loaded file was checked
+        checked, passed = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE success) FROM marts.fct_batch_checks"
+        ).fetchone()
+        loaded = con.execute(
+            "SELECT count(*) FROM marts.ingest_log WHERE status = 'loaded'"
+        ).fetchone()[0]
+        assert checked == loaded > 0 and passed == checked
         rows = con.execute(
             """
             SELECT municipality_code, wave, score_pct FROM marts.fct_maturity

@@ -18,7 +18,13 @@ sys.path.insert(0, str(DAGS))  # as Airflow does for its dags folder
 
 from _mognad_defaults import KNOWN_TAGS, OWNER  # noqa: E402
 
-EXPECTED = {"mognad_pipeline", "mognad_ingest", "mognad_build", "mognad_nightly"}
+EXPECTED = {
+    "mognad_pipeline",
+    "mognad_ingest",
+    "mognad_build",
+    "mognad_nightly",
+    "mognad_housekeeping",
+}
 PARSE_BOUND_S = 10.0  # generous: a DAG file must never run dbt or touch the network
 
 
