@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from mognad.config import FEEDS
 
-# `kolada` is the HTTP feed (TEAM_NOTES); it lands in the raw zone like the inbox feeds.
+# `kolada` is the HTTP feed (docs/architecture.md); it lands in the raw zone like the inbox feeds.
 RAW_FEEDS: tuple[str, ...] = (*FEEDS, "kolada")
 INBOX_ASSET_NAME = "mognad_inbox"
 PUBLISHED_ASSET_NAME = "mognad_published"
