@@ -242,6 +242,18 @@ class Api:
                 time.sleep(2)
         raise TimeoutError(f"DAG {dag_id} was not parsed within {timeout:.0f} s")
 
+    def runs_after_success(self, dag_id: str, timeout: float = 120) -> list[dict]:
+        """The DAG's runs, once one of them is marked successful (or the bound passes).
+
+        A run's last task can finish (and its effect be visible) a moment before the
+        scheduler marks the run itself successful."""
+        deadline = time.monotonic() + timeout
+        while True:
+            runs = self.call("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
+            if any(r["state"] == "success" for r in runs) or time.monotonic() > deadline:
+                return runs
+            time.sleep(2)
+
     def trigger(self, dag_id: str) -> str:
         self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
         run = self.call("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None})

@@ -86,7 +86,7 @@ def test_celery_cluster_publishes_a_dropped_file(tmp_path, postgres_db, artifact
 
         hosts = set()
         for dag_id in af.EVENT_DAG_IDS:
-            runs = api.call("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
+            runs = api.runs_after_success(dag_id)
             assert any(r["state"] == "success" for r in runs), (dag_id, runs)
             for run in runs:
                 tis = api.call("GET", f"/dags/{dag_id}/dagRuns/{run['dag_run_id']}/taskInstances")

@@ -41,14 +41,7 @@ def test_dropped_file_reaches_the_published_mart(tmp_path, artifacts):
 
         api = af.Api(settings, port)
         for dag_id in af.EVENT_DAG_IDS:
-            # the mart is published by the run's last task; the scheduler marks the run
-            # successful a moment later, so wait for that (a bound, not a timing)
-            deadline = time.monotonic() + 120
-            while True:
-                runs = api.call("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
-                if any(r["state"] == "success" for r in runs) or time.monotonic() > deadline:
-                    break
-                time.sleep(2)
+            runs = api.runs_after_success(dag_id)
             assert any(r["state"] == "success" for r in runs), (dag_id, runs)
             assert all(r["run_type"] == "asset_triggered" for r in runs), runs
         run = api.call("GET", f"/dags/{af.BUILD_DAG_ID}/dagRuns")["dag_runs"][0]
