@@ -63,6 +63,23 @@ def _atomic_write(path: Path, text: str) -> None:
         raise
 
 
+SV = {"index": 0, "heading": "Problem:", "row": "rad", "file": "filen", "column": "kolumn"}
+EN = {"index": 1, "heading": "Problems:", "row": "row", "file": "the file", "column": "column"}
+
+
+def _problem_lines(problems: list[dict], lang: dict) -> list[str]:
+    """One line per problem in one language: where (row, column), what, and the code."""
+    if not problems:
+        return []
+    lines = [lang["heading"]]
+    for p in problems:
+        text = CATALOGUE.get(p["code"], (p["code"], p["code"]))[lang["index"]]
+        where = f"{lang['row']} {p['row']}" if p["row"] is not None else lang["file"]
+        col = f", {lang['column']} {neutralise(p['column'])}" if p["column"] else ""
+        lines.append(f"  - {where}{col}: {text} [{p['code']}]")
+    return lines
+
+
 def render_text(receipt: dict) -> str:
     sv_status, en_status = STATUS_TEXT[receipt["status"]]
     problems = receipt["problems"]
@@ -74,13 +91,7 @@ def render_text(receipt: dict) -> str:
         f"underkända: {receipt['rows_rejected']}",
         f"Kontrollsumma (SHA-256): {receipt['sha256']}",
     ]
-    if problems:
-        lines.append("Problem:")
-        for p in problems:
-            sv = CATALOGUE.get(p["code"], (p["code"], p["code"]))[0]
-            where = f"rad {p['row']}" if p["row"] is not None else "filen"
-            col = f", kolumn {neutralise(p['column'])}" if p["column"] else ""
-            lines.append(f"  - {where}{col}: {sv} [{p['code']}]")
+    lines += _problem_lines(problems, SV)
     lines += [
         "",
         f"Receipt for {neutralise(receipt['file'])}",
@@ -89,13 +100,7 @@ def render_text(receipt: dict) -> str:
         f"Rows read: {receipt['rows_read']}, loaded: {receipt['rows_loaded']}, "
         f"rejected: {receipt['rows_rejected']}",
     ]
-    if problems:
-        lines.append("Problems:")
-        for p in problems:
-            en = CATALOGUE.get(p["code"], (p["code"], p["code"]))[1]
-            where = f"row {p['row']}" if p["row"] is not None else "the file"
-            col = f", column {neutralise(p['column'])}" if p["column"] else ""
-            lines.append(f"  - {where}{col}: {en} [{p['code']}]")
+    lines += _problem_lines(problems, EN)
     if receipt.get("problems_truncated"):
         lines.append(f"(+{receipt['problems_truncated']} fler problem / more problems)")
     return "\n".join(lines) + "\n"
