@@ -6,16 +6,21 @@ For every chart of the six dashboards, asks Superset for the chart's data ``--re
 (read-only) as many times. Prints one line per dashboard and, with ``-v``, per chart.
 
     .venv/pipeline/bin/python bench/chart_data.py --warehouse /path/to/mognad.duckdb
-    .venv/pipeline/bin/python bench/chart_data.py --url http://127.0.0.1:8088 \
-        --user lan --password ... --warehouse $MOGNAD_HOME/warehouse/mognad.duckdb
+    MOGNAD_BENCH_SUPERSET_PASSWORD=... .venv/pipeline/bin/python bench/chart_data.py \
+        --url http://127.0.0.1:8088 --user lan --warehouse $MOGNAD_HOME/warehouse/mognad.duckdb
 
-Without ``--url`` it sets up a throwaway Superset (tmp home, free port) on the warehouse.
+Without ``--url`` it sets up a throwaway Superset (tmp home, free port) on the warehouse; with
+``--url`` it uses a running one (the password from ``--password`` or the environment variable
+MOGNAD_BENCH_SUPERSET_PASSWORD), and ``--warehouse`` must be the file that Superset reads.
+``--json OUT`` writes the per-dashboard figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
+import os
 import socket
 import statistics
 import sys
@@ -52,7 +57,9 @@ def login(base: str, user: str, password: str) -> requests.Session:
     return s
 
 
-def bench(base: str, session: requests.Session, warehouse: Path, repeat: int, verbose: bool):
+def bench(
+    base: str, session: requests.Session, warehouse: Path, repeat: int, verbose: bool
+) -> dict:
     con = duckdb.connect(
         str(warehouse),
         read_only=True,
@@ -116,19 +123,49 @@ def bench(base: str, session: requests.Session, warehouse: Path, repeat: int, ve
         f"mean API overhead over DuckDB: {statistics.mean(all_a) - statistics.mean(all_d):.0f} ms"
     )
 
+    def summary(n: int, a: list[float], d: list[float]) -> dict:
+        return {
+            "charts": n,
+            "api_p50_ms": round(pct(a, 0.5), 1),
+            "api_p95_ms": round(pct(a, 0.95), 1),
+            "duckdb_p50_ms": round(pct(d, 0.5), 2),
+            "duckdb_p95_ms": round(pct(d, 0.95), 2),
+        }
+
+    return {
+        "scenario": "chart_data",
+        "repeat": repeat,
+        "dashboards": {slug: summary(n, a, d) for slug, n, a, d, _ in rows_out},
+        "all": summary(sum(r[1] for r in rows_out), all_a, all_d),
+    }
+
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--warehouse", type=Path, required=True, help="published mognad.duckdb")
     p.add_argument("--url", help="a running Superset (default: start a throwaway one)")
     p.add_argument("--user", default="lan")
-    p.add_argument("--password", help="default: from the throwaway Superset's secrets")
+    p.add_argument(
+        "--password",
+        default=os.environ.get("MOGNAD_BENCH_SUPERSET_PASSWORD"),
+        help="with --url (default: $MOGNAD_BENCH_SUPERSET_PASSWORD); without --url, from the "
+        "throwaway Superset's secrets",
+    )
     p.add_argument("--repeat", type=int, default=20)
+    p.add_argument("--json", type=Path, help="write the per-dashboard figures here")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args()
+
+    def write(result: dict) -> None:
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(result, indent=1))
+
     if args.url:
+        if not args.password:
+            p.error("--url needs --password or MOGNAD_BENCH_SUPERSET_PASSWORD")
         session = login(args.url, args.user, args.password)
-        bench(args.url, session, args.warehouse, args.repeat, args.verbose)
+        write(bench(args.url, session, args.warehouse, args.repeat, args.verbose))
         return 0
     with tempfile.TemporaryDirectory(prefix="mognad-bench-") as tmp:
         home = Path(tmp)
@@ -151,7 +188,7 @@ def main() -> int:
                 "SUPERSET_DEMO_PASSWORD" if args.user != "admin" else "SUPERSET_ADMIN_PASSWORD"
             ]
             session = login(base, args.user, password)
-            bench(base, session, args.warehouse, args.repeat, args.verbose)
+            write(bench(base, session, args.warehouse, args.repeat, args.verbose))
         finally:
             ss.stop(proc)
     return 0

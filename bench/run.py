@@ -1,7 +1,7 @@
 """Benchmark scenarios against the bare baseline, in one run.
 
-    .venv/pipeline/bin/python bench/run.py [--scale 0.01] [--county] [--root DIR] [--keep]
-        [--charts] [--airflow]
+    .venv/pipeline/bin/python bench/run.py [--scale 0.01] [--county] [--tiny] [--root DIR]
+        [--keep] [--out DIR] [--charts] [--airflow]
 
 1. baseline     bench/baseline.py on the inbox (hand-written DuckDB SQL, no framework)
 2. full         empty home -> `mognad run` (ingest, raw-batch gate, dbt, GX, publish)
@@ -13,8 +13,13 @@
 
 Every scenario runs as a child process under /usr/bin/time -v: wall time, CPU time (user +
 system, children included) and peak resident memory. Prints a table with the ratio to the
-baseline and writes bench/out/<label>.json. Also checks that the baseline's unsuppressed
-fct_maturity numbers equal every cell the platform publishes.
+baseline and writes bench/out/<label>.json (or --out DIR). Also checks that the baseline's
+unsuppressed numbers equal every cell the platform publishes (fct_maturity,
+fct_response_rate, fct_training_coverage), that the incremental run published the new file
+and that the no-op run skipped the build; exit 1 if a scenario or a check fails.
+
+``--tiny`` (= ``--county --scale 0.001``, ~210 staff, 280 files) runs every scenario in well
+under a minute: tests/integration/test_bench.py runs it to keep the scripts working.
 """
 
 from __future__ import annotations
@@ -95,6 +100,30 @@ def new_survey_file(code: str, scale: float, county: bool, into: Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def published_mtime(published: Path) -> int | None:
+    try:
+        return published.stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
+
+
+def published_file_status(published: Path, name: str) -> str | None:
+    """The status of a file in the published marts.ingest_log (None: not there)."""
+    import duckdb
+
+    if not published.exists():
+        return None
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        row = con.execute(
+            "select status from marts.ingest_log where file = ? order by received_at desc",
+            [name],
+        ).fetchone()
+    finally:
+        con.close()
+    return row[0] if row else None
+
+
 def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -137,8 +166,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
     ap.add_argument("--charts", action="store_true", help="also run bench/chart_data.py")
     ap.add_argument("--airflow", action="store_true", help="also run drop_to_published.py")
-    ap.add_argument("--out", type=Path, default=BENCH / "out")
+    ap.add_argument("--tiny", action="store_true", help="= --county --scale 0.001 (tests)")
+    ap.add_argument("--out", type=Path, default=BENCH / "out", help="folder for <label>.json")
     args = ap.parse_args(argv)
+    if args.tiny:
+        args.county, args.scale = True, 0.001
 
     label = f"{'county' if args.county else 'national'}-{args.scale:g}"
     root = args.root or Path(tempfile.mkdtemp(prefix="mognad-bench-"))
@@ -188,17 +220,32 @@ def main(argv: list[str] | None = None) -> int:
     match = None
     if published.exists():
         con, _ = baseline.run(inbox)
-        match = baseline.compare(con, published)
+        match = baseline.compare_all(con, published)
         con.close()
-        print(f"baseline vs published fct_maturity: {match}", flush=True)
+        for mart, m in match.items():
+            print(
+                f"baseline vs published {mart}: {m['equal']} of {m['platform_shown']} shown "
+                f"cells equal, {m['missing_in_baseline']} missing, match rate {m['match_rate']}",
+                flush=True,
+            )
 
+    checks: dict[str, object] = {}
     code = generate.codes(args.county)[len(generate.codes(args.county)) // 2]
-    new_survey_file(code, args.scale, args.county, home / "ingest")
+    new = new_survey_file(code, args.scale, args.county, home / "ingest")
+    before = published_mtime(published)
     print(f"incremental: one new survey file for {code} -> mognad run ...", flush=True)
     results["incremental"] = timed([MOGNAD, "run"], env, logs / "incremental.log")
+    status = published_file_status(published, new.name)
+    checks["incremental_published"] = status == "loaded" and published_mtime(published) != before
+    checks["incremental_file_status"] = status
 
     print("no-op: mognad run with nothing new ...", flush=True)
+    before = published_mtime(published)
     results["noop"] = timed([MOGNAD, "run"], env, logs / "noop.log")
+    noop_log = Path(results["noop"]["log"]).read_text(errors="replace")
+    checks["noop_skipped_build"] = (
+        "build skipped" in noop_log and before is not None and published_mtime(published) == before
+    )
 
     if args.charts and published.exists():
         print("dashboards: bench/chart_data.py ...", flush=True)
@@ -225,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:<12} {r['wall_s']:>8.1f} {r['cpu_s']:>8.1f} {r['peak_rss_mb']:>8.0f} "
             f"{ratio:>7.2f} {r['rc']:>3}"
         )
+    print(f"checks: {checks}")
     if full["wall_s"]:
         print(f"incremental / full = {results['incremental']['wall_s'] / full['wall_s']:.1%}")
     report = {
@@ -237,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         "versions": versions(),
         "results": results,
         "baseline_match": match,
+        "checks": checks,
         "command": " ".join([Path(PY).name, *sys.argv]),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -246,6 +295,14 @@ def main(argv: list[str] | None = None) -> int:
     if not args.keep and args.root is None:
         shutil.rmtree(root, ignore_errors=True)
     failed = [n for n, r in results.items() if r["rc"]]
+    failed += [n for n in ("incremental_published", "noop_skipped_build") if not checks[n]]
+    failed += [
+        f"match {mart}" for mart, m in (match or {}).items() if m["match_rate"] not in (1.0, None)
+    ]
+    if match is None:
+        failed.append("no published warehouse")
+    if failed:
+        print(f"FAILED: {', '.join(failed)}", flush=True)
     return 1 if failed else 0
 
 

@@ -93,6 +93,7 @@ def check_file(
         else:
             status = "loaded"
         parsed.records.clear()  # nothing leaves this function but counts and problems
+        parsed.table = None
     rows_read = parsed.rows_read if parsed else 0
     return {
         "file": name,

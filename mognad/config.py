@@ -48,6 +48,10 @@ class Settings:
         default_factory=lambda: _int("MOGNAD_MAX_FILE_BYTES", 512 * 1024 * 1024)
     )
     """Larger deliveries are quarantined (`too_large`) without being read."""
+    ingest_workers: int = field(
+        default_factory=lambda: _int("MOGNAD_INGEST_WORKERS", min(4, os.cpu_count() or 1))
+    )
+    """Processes that take files in parallel (per municipality) when many files wait."""
     archive_retention_days: float = field(
         default_factory=lambda: _float("MOGNAD_ARCHIVE_RETENTION_DAYS", 365.0)
     )

@@ -6,18 +6,23 @@ durable copy (archive or quarantine) → raw zone (atomic) → ledger → receip
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import multiprocessing
 import os
 import shutil
 import sqlite3
 import stat
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mognad.config import FEEDS, Settings
+from mognad.ingest import durable
 from mognad.ingest.feeds import KEYED_FEEDS, Context, Parsed, parse
 from mognad.ingest.land import land, load_dir, remove_stale_temp
 from mognad.ingest.ledger import Attempt, Ledger
@@ -46,6 +51,8 @@ class Outcome:
     rows_rejected: int = 0
     receipt: Path | None = None
     reason: str | None = None
+    attempt_id: str | None = None
+    source: Path | None = None
 
 
 @dataclass
@@ -107,17 +114,12 @@ def _fault(step: str) -> None:
 _FAULT_COUNTS: dict[str, int] = {}
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+_fsync_dir = durable.fsync_dir
+
+BATCH_FILES = 500
+"""Files whose copies are made durable together (one filesystem sync) before they leave
+the inbox; a batch also ends after ``BATCH_SECONDS``, so receipts never wait long."""
+BATCH_SECONDS = 5.0
 
 
 def _durable_copy(src: Path, dest: Path, data: bytes | None = None) -> None:
@@ -137,14 +139,14 @@ def _durable_copy(src: Path, dest: Path, data: bytes | None = None) -> None:
             with open(tmp, "wb") as f:
                 f.write(data)
                 f.flush()
-                os.fsync(f.fileno())
+                durable.fsync_fd(f.fileno())
         else:
             try:
                 os.link(src, tmp)
             except OSError:
                 shutil.copyfile(src, tmp, follow_symlinks=False)
                 with open(tmp, "rb") as f:
-                    os.fsync(f.fileno())
+                    durable.fsync_fd(f.fileno())
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -190,7 +192,7 @@ def candidates(settings: Settings) -> list[tuple[str, str, Path]]:
 class Ingestor:
     def __init__(self, settings: Settings, progress: Callable[[str], None] | None = print):
         self.settings = settings
-        self.progress = progress or (lambda _msg: None)
+        self.progress = progress or _quiet
         self.ledger = Ledger(settings.ledger_path)
         self.key = settings.pseudonym_key()
         self.known = municipalities()
@@ -208,6 +210,75 @@ class Ingestor:
         found = candidates(self.settings)
         self._reconcile({(code, feed, display_name(path.name)) for code, feed, path in found})
         now = time.time()
+        buckets = _partition(found, self.settings.ingest_workers)
+        if len(buckets) > 1:
+            self._take_in_parallel(buckets, now, report)
+        else:
+            with durable.batch() if len(found) > 1 else contextlib.nullcontext():
+                self._take_all(found, now, report)
+        report.seconds = time.monotonic() - start
+        return report
+
+    def _take_in_parallel(self, buckets: list[list], now: float, report: IngestReport) -> None:
+        """Many files: one process per bucket of municipalities (a municipality's files stay
+        in one process, in order, so versions and duplicates are decided as in one run).
+        Each process has its own ledger connection; SQLite serialises their writes."""
+        self.ledger.close()  # never carry a SQLite connection into another process
+        self.progress(
+            f"  {sum(map(len, buckets))} filer/files i/in {len(buckets)} processer/processes"
+        )
+        quiet = self.progress is _quiet
+        ctx = multiprocessing.get_context("spawn")
+        parts: list[IngestReport] = []
+        with ProcessPoolExecutor(len(buckets), mp_context=ctx) as pool:
+            futures = [
+                pool.submit(_take_part, self.settings, bucket, now, quiet) for bucket in buckets
+            ]
+            for future in futures:
+                try:
+                    parts.append(future.result())
+                except BrokenProcessPool:
+                    msg = (
+                        "en ingest-process avbröts; dess filer ligger kvar i inkorgen och "
+                        "slutförs nästa körning / an ingest process died; its files are kept "
+                        "in the inbox and finished by the next run"
+                    )
+                    if msg not in report.failed:
+                        report.failed.append(msg)
+                        self.progress("  " + msg)
+        order = {(c, f, str(p)): i for b in buckets for i, (c, f, p) in enumerate(b)}
+        for part in parts:
+            report.outcomes.extend(part.outcomes)
+            report.refused.extend(m for m in part.refused if m not in report.refused)
+            report.failed.extend(part.failed)
+            report.waiting += part.waiting
+        report.outcomes.sort(
+            key=lambda o: (
+                o.municipality_code,
+                o.feed,
+                order.get((o.municipality_code, o.feed, str(o.source)), 0),
+            )
+        )
+
+    def _take_all(self, found: list, now: float, report: IngestReport) -> None:
+        taken: list[Outcome] = []
+        batch_start = time.monotonic()
+        self.ledger.synchronous(full=not durable.deferred())
+        try:
+            self._take_each(found, now, report, taken, batch_start)
+        finally:
+            try:
+                self.release(taken)
+            except (OSError, sqlite3.Error) as exc:
+                msg = (
+                    f"{len(taken)} filer kvar i inkorgen, slutförs nästa körning / files kept "
+                    f"in the inbox, finished by the next run: {exc.__class__.__name__}: "
+                    f"{_safe_error(exc)}"
+                )
+                report.failed.append(msg)
+                self.progress("  " + msg)
+
+    def _take_each(self, found, now, report, taken, batch_start) -> None:
         for code, feed, path in found:
             if is_ignored(path.name):
                 continue
@@ -244,6 +315,11 @@ class Ingestor:
                 self.progress("  " + msg)
                 break
             report.outcomes.append(outcome)
+            taken.append(outcome)
+            if len(taken) >= BATCH_FILES or time.monotonic() - batch_start > BATCH_SECONDS:
+                self.release(taken)
+                taken.clear()
+                batch_start = time.monotonic()
             detail = f"{outcome.rows_loaded} rader/rows"
             if outcome.rows_rejected:
                 detail += f", {outcome.rows_rejected} underkända/rejected"
@@ -252,8 +328,6 @@ class Ingestor:
             self.progress(
                 f"  {code}/{feed}  {display_name(path.name)}  {outcome.status}  ({detail})"
             )
-        report.seconds = time.monotonic() - start
-        return report
 
     def take(self, code: str, feed: str, path: Path) -> Outcome:
         name = display_name(path.name)
@@ -349,7 +423,8 @@ class Ingestor:
             provenance = {"file": name, "sha256": sha, "attempt_id": attempt_id}
             if attribution:
                 provenance["attribution"] = attribution
-            land(self.settings.raw, feed, code, load_id, parsed.records, provenance, received)
+            rows = parsed.table if parsed.table is not None else parsed.records
+            land(self.settings.raw, feed, code, load_id, rows, provenance, received)
             _fault("raw_write")
         reason = problems[0].code if status == "quarantined" and problems else None
         self.ledger.record(
@@ -389,14 +464,37 @@ class Ingestor:
             receipt["attribution"] = attribution
         receipt_path = write_receipt(self._receipts_folder(code), receipt)
         _fault("receipt")
-        if path.is_symlink() or not path.is_dir():  # (a receipts link was moved aside)
-            path.unlink(missing_ok=True)
-        _fsync_dir(path.parent)
-        _fault("unlink")
-        self.ledger.finish(attempt_id)
         return Outcome(
-            code, feed, name, status, rows_read, rows_loaded, rows_rejected, receipt_path, reason
+            code,
+            feed,
+            name,
+            status,
+            rows_read,
+            rows_loaded,
+            rows_rejected,
+            receipt_path,
+            reason,
+            attempt_id,
+            path,
         )
+
+    def release(self, taken: list[Outcome]) -> None:
+        """Let taken files leave the inbox: first everything written for them is made
+        durable (one filesystem sync when the copies were written in a batch), then the
+        files are removed, the removals made durable, and the attempts closed."""
+        if not taken:
+            return
+        if durable.deferred():
+            durable.sync_filesystems([self.settings.home, self.settings.inbox])
+        for outcome in taken:
+            path = outcome.source
+            if path.is_symlink() or not path.is_dir():  # (a receipts link was moved aside)
+                path.unlink(missing_ok=True)
+            _fsync_dir(path.parent)
+            _fault("unlink")
+        if durable.deferred():
+            durable.sync_filesystems([self.settings.inbox])
+        self.ledger.finish_many([o.attempt_id for o in taken])
 
     def _reconcile(self, in_inbox: set[tuple[str, str, str]]) -> None:
         """Close attempts an earlier run left pending whose file is no longer in the inbox.
@@ -433,6 +531,54 @@ class Ingestor:
             aside.mkdir(parents=True, exist_ok=True)
             os.replace(folder, aside / f"{stamp}__receipts")
         return folder
+
+
+PARALLEL_MIN_FILES = 200
+"""Fewer waiting files are taken in this process (starting workers costs about a second)."""
+
+
+def _quiet(_msg: str) -> None:
+    pass
+
+
+def _partition(found: list, workers: int) -> list[list]:
+    """The files in ``workers`` buckets of whole municipalities, balanced by bytes; one
+    bucket when there are few files or one worker."""
+    if workers <= 1 or len(found) < PARALLEL_MIN_FILES:
+        return [found]
+    by_code: dict[str, list] = {}
+    for entry in found:
+        by_code.setdefault(entry[0], []).append(entry)
+
+    def size(entries: list) -> int:
+        total = 0
+        for _, _, path in entries:
+            try:
+                total += path.lstat().st_size + 4096  # a file's fixed cost, in bytes
+            except OSError:
+                pass
+        return total
+
+    buckets: list[list] = [[] for _ in range(min(workers, len(by_code)))]
+    loads = [0] * len(buckets)
+    for _code, entries in sorted(by_code.items(), key=lambda kv: -size(kv[1])):
+        i = loads.index(min(loads))
+        buckets[i].extend(entries)
+        loads[i] += size(entries)
+    return [b for b in buckets if b]
+
+
+def _take_part(settings: Settings, found: list, now: float, quiet: bool) -> IngestReport:
+    """A worker process: take its bucket of files as one run would."""
+    progress = _quiet if quiet else (lambda msg: print(msg, flush=True))
+    ingestor = Ingestor(settings, progress)
+    report = IngestReport()
+    try:
+        with durable.batch():
+            ingestor._take_all(found, now, report)
+    finally:
+        ingestor.ledger.close()
+    return report
 
 
 def _attribution(feed: str, sheet) -> str | None:

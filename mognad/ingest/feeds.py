@@ -107,6 +107,8 @@ class Parsed:
     rows_loaded: int
     problems: list[Problem]
     fatal: Problem | None = None
+    table: object | None = None
+    """The landed rows as a ``pyarrow.Table`` (the columnar path) instead of ``records``."""
 
 
 @dataclass
@@ -159,7 +161,10 @@ def rows_from_json(sheet: Sheet) -> Sheet | None:
     return Sheet(names, rows, list(sheet.row_numbers), "json", sheet.encoding)
 
 
-def parse(feed: str, sheet: Sheet, ctx: Context) -> Parsed:
+def parse(feed: str, sheet: Sheet, ctx: Context, *, columnar: bool = True) -> Parsed:
+    """Check and convert a sheet's rows. Tabular survey, training and HR files go a column
+    at a time (:mod:`mognad.ingest.columnar`); ``columnar=False`` parses row by row, the
+    reference the columnar path is tested against."""
     if feed == "kolada":
         if sheet.kind != "json":
             return _fatal(0, problem("unreadable", detail="Kolada data is JSON"))
@@ -184,6 +189,12 @@ def parse(feed: str, sheet: Sheet, ctx: Context) -> Parsed:
     parser: Callable = {"survey": _survey_row, "training": _training_row, "hr": _hr_row}[feed]
     if feed == "survey" and not hmap.items:
         return _fatal(len(sheet.rows), problem("no_items", 1))
+    if columnar:
+        from mognad.ingest.columnar import parse_columns
+
+        fast = parse_columns(feed, sheet, hmap, ctx)
+        if fast is not None:
+            return fast
     state: dict = {"seen": set()}
     records: list[dict] = []
     problems: list[Problem] = []

@@ -10,6 +10,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from mognad.ingest import durable
+
 PROVENANCE = [
     ("load_id", pa.string()),
     ("municipality_code", pa.string()),
@@ -81,7 +83,7 @@ def land(
     feed: str,
     municipality_code: str,
     load_id: str,
-    records: list[dict],
+    records: list[dict] | pa.Table,
     provenance: dict,
     received_at: dt.datetime,
 ) -> Path:
@@ -97,13 +99,20 @@ def land(
         "sha256": provenance["sha256"],
         "received_at": received_at,
     }
-    columns = {}
-    for name in schema.names:
-        if name in extra:
-            columns[name] = [extra[name]] * len(records)
-        else:
-            columns[name] = [r.get(name) for r in records]
-    table = pa.Table.from_pydict(columns, schema=schema)
+    if isinstance(records, pa.Table):  # the columnar parse: add the provenance columns
+        n = records.num_rows
+        columns = {name: records.column(name) for name in records.column_names}
+        for name, value in extra.items():
+            columns[name] = pa.array([value] * n, schema.field(name).type)
+        table = pa.Table.from_arrays([columns[f.name] for f in schema], schema=schema)
+    else:
+        columns = {}
+        for name in schema.names:
+            if name in extra:
+                columns[name] = [extra[name]] * len(records)
+            else:
+                columns[name] = [r.get(name) for r in records]
+        table = pa.Table.from_pydict(columns, schema=schema)
     table = table.replace_schema_metadata(
         {k.encode(): str(v).encode() for k, v in provenance.items()}
     )
@@ -115,7 +124,7 @@ def land(
         path = tmp / "data.parquet"
         pq.write_table(table, path)
         with open(path, "rb") as f:
-            os.fsync(f.fileno())
+            durable.fsync_fd(f.fileno())
         os.replace(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS attempts (
     stored_path TEXT
 );
 CREATE INDEX IF NOT EXISTS attempts_sha ON attempts (sha256, status);
+CREATE INDEX IF NOT EXISTS attempts_name ON attempts (municipality_code, feed, file);
 CREATE TABLE IF NOT EXISTS pending (
     attempt_id TEXT PRIMARY KEY,
     municipality_code TEXT NOT NULL,
@@ -197,8 +198,17 @@ class Ledger:
             )
 
     def finish(self, attempt_id: str) -> None:
+        self.finish_many([attempt_id])
+
+    def finish_many(self, attempt_ids: list[str]) -> None:
         with self._connect() as con:
-            con.execute("DELETE FROM pending WHERE attempt_id = ?", (attempt_id,))
+            con.executemany("DELETE FROM pending WHERE attempt_id = ?", [(a,) for a in attempt_ids])
+
+    def synchronous(self, full: bool) -> None:
+        """FULL: every commit is on disk. NORMAL (under a batch, see
+        :mod:`mognad.ingest.durable`): a commit survives the process; the batch's filesystem
+        sync makes it durable before any delivered file leaves the inbox."""
+        self._connect().execute(f"PRAGMA synchronous={'FULL' if full else 'NORMAL'}")
 
     def pending(self) -> list[dict]:
         return self._query("SELECT * FROM pending ORDER BY attempt_id", rows=True)

@@ -7,6 +7,7 @@ import os
 import re
 from pathlib import Path
 
+from mognad.ingest import durable
 from mognad.ingest.problems import CATALOGUE
 
 MAX_PROBLEMS = 1000
@@ -56,7 +57,7 @@ def _atomic_write(path: Path, text: str) -> None:
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
-            os.fsync(f.fileno())
+            durable.fsync_fd(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
