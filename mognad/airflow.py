@@ -24,6 +24,7 @@ INGEST_DAG_ID = "mognad_ingest"  # event-driven (AssetWatcher on the inboxes)
 BUILD_DAG_ID = "mognad_build"  # data-aware (scheduled on the raw feed Assets)
 NIGHTLY_DAG_ID = "mognad_nightly"  # 02:00 Europe/Stockholm: pull HTTP sources, full rebuild
 EVENT_DAG_IDS = (INGEST_DAG_ID, BUILD_DAG_ID)
+INBOX_ASSET_NAME = "mognad_inbox"  # = mognad.orchestration.assets.INBOX_ASSET_NAME
 WAREHOUSE_POOL = "mognad_warehouse"
 HTTP_POOL = "mognad_http"
 HTTP_POOL_SLOTS = 4
@@ -62,6 +63,10 @@ def airflow_env(settings: Settings, port: int = 8080) -> dict[str, str]:
             "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "30",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            # cosmos' watcher producer would otherwise rewrite its whole XCom backup (a growing
+            # Airflow Variable) after every one of ~400 XCom pushes; it still writes the backup
+            # once when the producer fails (docs/orchestration.md).
+            "AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY": "False",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
             "NO_PROXY": "*",
             # `airflow standalone` starts its components as `airflow …` from PATH
@@ -280,6 +285,27 @@ class Api:
                 return state
             time.sleep(3)
         raise TimeoutError(f"DAG run {run_id} did not finish within {timeout:.0f} s")
+
+
+def watcher_active(api: Api, asset_name: str = INBOX_ASSET_NAME) -> bool:
+    """Whether the asset's `AssetWatcher` has a trigger (the triggerer then runs it)."""
+    assets = api.call("GET", "/assets", params={"name_pattern": asset_name})["assets"]
+    return any(a["name"] == asset_name and a.get("watchers") for a in assets)
+
+
+def activate_watchers(api: Api, dag_id: str = INGEST_DAG_ID, timeout: float = 120) -> None:
+    """After unpausing `dag_id`: ask for a parse of its file now (Airflow attaches watcher
+    triggers only for unpaused DAGs, at parse time) and wait until the inbox watcher has its
+    trigger."""
+    if watcher_active(api):
+        return
+    token = api.call("GET", f"/dags/{dag_id}/details")["file_token"]
+    api.call("PUT", f"/parseDagFile/{token}")
+    deadline = time.monotonic() + timeout
+    while not watcher_active(api):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the inbox watcher was not active within {timeout:.0f} s")
+        time.sleep(1)
 
 
 def _json_out(stdout: str):

@@ -97,6 +97,7 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 DELIMITERS = (";", ",", "\t")  # in order of preference when the evidence ties
+SNIFF_CHARS = 256 * 1024
 
 
 def _delimiter_score(text: str, delimiter: str, sample_records: int = 200) -> tuple:
@@ -124,6 +125,9 @@ def _delimiter_score(text: str, delimiter: str, sample_records: int = 200) -> tu
 def sniff_delimiter(text: str) -> str:
     """``;``, ``,`` or tab: the one under which the header splits into several fields and
     the rows agree with it (``csv.Sniffer`` guesses wrong on short files with quotes)."""
+    if len(text) > SNIFF_CHARS:  # the first records decide; never copy a large file thrice
+        cut = text.rfind("\n", 0, SNIFF_CHARS)
+        text = text[: cut + 1] if cut > 0 else text[:SNIFF_CHARS]
     scores = {d: _delimiter_score(text, d) for d in DELIMITERS}
     best = max(DELIMITERS, key=lambda d: (scores[d], -DELIMITERS.index(d)))
     return best if scores[best][0] else ","

@@ -22,10 +22,32 @@ def manifest_path(settings: Settings) -> Path:
 # --- task callables (imported lazily inside @task functions) ----------------------------
 
 
+DBT_TASK_MODES = ("watcher", "local", "single")
+DEFAULT_DBT_TASKS = "watcher"
+
+
+def dbt_tasks_mode() -> str:
+    """How `mognad_build` runs dbt, from `MOGNAD_DBT_TASKS` (docs/orchestration.md):
+
+    - `cosmos` or `watcher` (the default): cosmos `ExecutionMode.WATCHER` — one `dbt build`
+      (the producer task, in the one-slot pool) and one light sensor task per dbt node that
+      turns green as dbt reports the node done: per-node visibility at about the cost of
+      one build;
+    - `local`: one cosmos task per node, each its own `dbt build` invocation (~3–5 s of
+      fixed cost per task, ~25 tasks in a row);
+    - `single`: one plain task running `mognad.build.run_dbt` (no per-node tasks)."""
+    raw = os.environ.get("MOGNAD_DBT_TASKS", "").strip().lower() or DEFAULT_DBT_TASKS
+    mode = {"cosmos": "watcher"}.get(raw, raw)
+    if mode not in DBT_TASK_MODES:
+        raise ValueError(
+            f"MOGNAD_DBT_TASKS={raw!r}: expected cosmos (= watcher), watcher, local or single"
+        )
+    return mode
+
+
 def use_cosmos() -> bool:
-    """`MOGNAD_DBT_TASKS=single` runs dbt as one task (one invocation, quicker on small
-    machines); the default renders one cosmos task per dbt node."""
-    return os.environ.get("MOGNAD_DBT_TASKS", "cosmos").lower() != "single"
+    """False when dbt runs as one plain task (`MOGNAD_DBT_TASKS=single`)."""
+    return dbt_tasks_mode() != "single"
 
 
 def _stamp(settings: Settings) -> Path:
@@ -102,16 +124,19 @@ def full_build() -> str:
 
 
 def dbt_group(pool: str, group_id: str = "dbt"):
-    """A cosmos `DbtTaskGroup` (one `dbt build` task per node, all in the one-slot pool),
-    or a single fallback task when no manifest exists yet. Call inside a DAG context;
-    returns the (first, last) ends to wire up."""
+    """The dbt part of `mognad_build`, by `dbt_tasks_mode()`: a cosmos `DbtTaskGroup` (watcher
+    or local execution, from the prebuilt manifest) followed by `dbt_done`, or a single task
+    when no manifest exists yet or `MOGNAD_DBT_TASKS=single`. Every task that runs dbt holds
+    the one-slot `pool`; the watcher's sensors only read XComs and stay out of it. Call inside
+    a DAG context; returns the (first, last) ends to wire up."""
     from airflow.sdk import task
 
     from mognad.build import dbt_env
 
     settings = load_settings()
     manifest = manifest_path(settings)
-    if not manifest.exists() or not use_cosmos():
+    mode = dbt_tasks_mode()
+    if not manifest.exists() or mode == "single":
 
         @task(task_id=group_id, pool=pool)
         def dbt_build() -> None:
@@ -130,6 +155,26 @@ def dbt_group(pool: str, group_id: str = "dbt"):
     from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
     project = settings.dbt_project_dir
+    if mode == "watcher":
+        execution = ExecutionConfig(
+            execution_mode=ExecutionMode.WATCHER,
+            invocation_mode=InvocationMode.DBT_RUNNER,
+            # the producer runs the one `dbt build` (models, seeds and all tests)
+            setup_operator_args={"pool": pool},
+        )
+        test_behavior = TestBehavior(os.environ.get("MOGNAD_WATCHER_TESTS", "after_each"))
+        operator_args = {
+            "pool": pool,
+            "poke_interval": float(os.environ.get("MOGNAD_WATCHER_POKE_SECONDS", "1")),
+            "deferrable": os.environ.get("MOGNAD_WATCHER_DEFERRABLE", "0") == "1",
+        }
+    else:
+        execution = ExecutionConfig(
+            execution_mode=ExecutionMode.LOCAL,
+            invocation_mode=InvocationMode.DBT_RUNNER,
+        )
+        test_behavior = TestBehavior.BUILD
+        operator_args = {"pool": pool}
     group = DbtTaskGroup(
         group_id=group_id,
         project_config=ProjectConfig(
@@ -143,16 +188,15 @@ def dbt_group(pool: str, group_id: str = "dbt"):
             target_name="build",
             profiles_yml_filepath=project / "profiles.yml",
         ),
-        execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL,
-            invocation_mode=InvocationMode.DBT_RUNNER,
-        ),
+        execution_config=execution,
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.BUILD,
+            test_behavior=test_behavior,
         ),
-        operator_args={"pool": pool},
+        operator_args=operator_args,
     )
+    if mode == "watcher":
+        _sensors_out_of_pool(group)
 
     @task(task_id=f"{group_id}_done", pool=pool)
     def dbt_done() -> None:
@@ -161,3 +205,21 @@ def dbt_group(pool: str, group_id: str = "dbt"):
     done = dbt_done()
     group >> done
     return group, done
+
+
+SENSOR_POOL = "default_pool"
+
+
+def _sensors_out_of_pool(group) -> None:
+    """The watcher's consumer sensors wait for the producer's XComs; in the one-slot pool they
+    would queue behind the producer and then run one by one. They take the default pool.
+    They write DuckDB only when they fall back to running their node (a retry, a cleared
+    task, a failed producer): DuckDB's file lock still allows one writer, and the sensor's
+    retries absorb a collision (docs/orchestration.md)."""
+    from cosmos.operators._watcher.base import BaseConsumerSensor
+
+    for t in group.children.values():
+        if hasattr(t, "children"):  # a nested task group (model + its tests)
+            _sensors_out_of_pool(t)
+        elif isinstance(t, BaseConsumerSensor):
+            t.pool = SENSOR_POOL

@@ -152,10 +152,16 @@ def stop_tree(proc: subprocess.Popen | None, timeout: float = 30) -> None:
 
 
 def unpause_event_dags(settings: Settings, port: int, timeout: float = 240) -> af.Api:
+    """Unpause the event-driven DAGs and wait until the inbox watcher is active.
+
+    Airflow attaches an `AssetWatcher`'s trigger only for unpaused DAGs, when it parses the
+    DAG file: without a nudge a file dropped just after unpausing waits for the next parse
+    (`min_file_process_interval`, 30 s here). `af.activate_watchers` asks for that parse."""
     api = af.Api(settings, port)
     for dag_id in af.EVENT_DAG_IDS:
         api.wait_for_dag(dag_id, timeout=timeout)
         api.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+    af.activate_watchers(api, timeout=timeout)
     return api
 
 

@@ -9,7 +9,8 @@ files, identified by (path, mtime_ns, size): an unchanged file that ingest leave
 (still settling on its side, or refused) does not fire again and again; a rewritten file does.
 The set of seen signatures lives in memory, so after a triggerer restart the files present
 fire once more — harmless, because ingest is idempotent. Polling, not inotify: it works on
-network shares and costs one directory walk per `poll_seconds`.
+network shares and costs one directory walk per `poll_seconds`; while a file is waiting to
+settle, the trigger wakes up right when it settles (not up to a poll later).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 IGNORED_PREFIXES = (".", "~$")
 IGNORED_SUFFIXES = (".part", ".tmp", ".crdownload")
 RECEIPTS = "receipts"
+MARGIN_SECONDS = 0.2  # after the computed settle moment (mtime and clock granularity)
 
 Signature = tuple[str, int, int]
 
@@ -40,12 +42,21 @@ def scan_settled(inbox: Path, settle_seconds: float, now: float | None = None) -
 
     Files directly in a municipality folder count too (ingest quarantines them with a
     reason, which is news the municipality should get). Receipts are never candidates."""
+    return scan_inbox(inbox, settle_seconds, now)[0]
+
+
+def scan_inbox(
+    inbox: Path, settle_seconds: float, now: float | None = None
+) -> tuple[list[Signature], float | None]:
+    """`scan_settled`, plus the seconds until the next waiting (not yet settled) file
+    settles — None when no file is waiting — so the trigger can wake up right then."""
     now = time.time() if now is None else now
     found: list[Signature] = []
+    next_settle: float | None = None
     try:
         municipalities = list(os.scandir(inbox))
     except FileNotFoundError:
-        return found
+        return found, None
     for code_dir in municipalities:
         if _ignored(code_dir.name):
             continue
@@ -70,9 +81,13 @@ def scan_settled(inbox: Path, settle_seconds: float, now: float | None = None) -
                 st = f.stat(follow_symlinks=False)
             except FileNotFoundError:  # taken by ingest meanwhile
                 continue
-            if now - st.st_mtime >= settle_seconds:
+            age = now - st.st_mtime
+            if age >= settle_seconds:
                 found.append((f.path, st.st_mtime_ns, st.st_size))
-    return sorted(found)
+            else:
+                left = settle_seconds - max(age, 0.0)
+                next_settle = left if next_settle is None else min(next_settle, left)
+    return sorted(found), next_settle
 
 
 class InboxSettledTrigger(BaseEventTrigger):
@@ -98,7 +113,7 @@ class InboxSettledTrigger(BaseEventTrigger):
         inbox = Path(self.inbox)
         seen: set[Signature] = set()
         while True:
-            settled = await asyncio.to_thread(scan_settled, inbox, self.settle_seconds)
+            settled, next_settle = await asyncio.to_thread(scan_inbox, inbox, self.settle_seconds)
             current = set(settled)
             new = current - seen
             # Forget files that left the inbox, so the same name dropped again fires again.
@@ -108,4 +123,8 @@ class InboxSettledTrigger(BaseEventTrigger):
                 files = sorted(p for p, _, _ in new)
                 self.log.info("Inkorg: %d nya avlagda filer / new settled files", len(files))
                 yield TriggerEvent({"inbox": self.inbox, "files": files[:50], "count": len(files)})
-            await asyncio.sleep(self.poll_seconds)
+            # A waiting file is picked up the moment it settles, not up to a poll later.
+            pause = self.poll_seconds
+            if next_settle is not None:
+                pause = min(pause, next_settle + MARGIN_SECONDS)
+            await asyncio.sleep(pause)

@@ -1,6 +1,7 @@
 """Event-driven, for real: `airflow standalone` runs; a municipality drops a survey file;
-the AssetWatcher wakes `mognad_ingest`, its Asset events run `mognad_build` (cosmos), and
-the published mart changes — with no human action."""
+the AssetWatcher wakes `mognad_ingest`, its Asset events run `mognad_build` (cosmos watcher:
+one `dbt build`, a sensor task per node), and the published mart changes — with no human
+action."""
 
 from __future__ import annotations
 
@@ -45,12 +46,21 @@ def test_dropped_file_reaches_the_published_mart(tmp_path, artifacts):
             assert any(r["state"] == "success" for r in runs), (dag_id, runs)
             assert all(r["run_type"] == "asset_triggered" for r in runs), runs
         run = api.call("GET", f"/dags/{af.BUILD_DAG_ID}/dagRuns")["dag_runs"][0]
-        tis = api.call("GET", f"/dags/{af.BUILD_DAG_ID}/dagRuns/{run['dag_run_id']}/taskInstances")[
-            "task_instances"
-        ]
+        tis = api.call(
+            "GET",
+            f"/dags/{af.BUILD_DAG_ID}/dagRuns/{run['dag_run_id']}/taskInstances",
+            params={"limit": 200},  # the default page is 50 tasks
+        )["task_instances"]
         dbt_tasks = [t for t in tis if t["task_id"].startswith("dbt.")]
         print(f"mognad_build: {len(tis)} tasks, {len(dbt_tasks)} cosmos dbt tasks")
-        assert len(dbt_tasks) > 5 and all(t["pool"] == "mognad_warehouse" for t in dbt_tasks)
+        assert len(dbt_tasks) > 5 and all(t["state"] == "success" for t in dbt_tasks), dbt_tasks
+        # watcher (the default): the one `dbt build` holds the warehouse pool, the per-node
+        # sensors do not; every other task of the run holds it
+        producer = [t for t in dbt_tasks if t["task_id"] == "dbt.dbt_producer_watcher"]
+        assert [t["pool"] for t in producer] == ["mognad_warehouse"]
+        others = [t for t in tis if not t["task_id"].startswith("dbt.")]
+        assert {"prepare", "dbt_done", "validate", "publish"} <= {t["task_id"] for t in others}
+        assert all(t["pool"] == "mognad_warehouse" for t in others), others
     finally:
         live.stop_tree(proc)
         log = settings.airflow_home / "standalone.log"

@@ -61,11 +61,86 @@ def test_dag_policy(dagbag, dag_id):
 
 
 def test_dbt_and_warehouse_tasks_hold_the_one_slot_pool(dagbag):
+    """Every task that runs dbt or writes DuckDB holds `mognad_warehouse`; the cosmos watcher's
+    per-node sensors (they read XComs) and its no-op gateway do not."""
+    from cosmos.operators._watcher.base import BaseConsumerSensor
+    from cosmos.operators.watcher import DbtProducerWatcherOperator
+
     build = dagbag.dags["mognad_build"]
+    sensors = [t for t in build.tasks if isinstance(t, BaseConsumerSensor)]
     for t in build.tasks:
-        assert t.pool == "mognad_warehouse", t.task_id
+        light = t in sensors or t.task_type == "EmptyOperator"
+        assert t.pool == ("default_pool" if light else "mognad_warehouse"), t.task_id
     dbt_tasks = [t for t in build.tasks if t.task_id.startswith("dbt")]
     assert dbt_tasks
+    from mognad.config import load_settings
+    from mognad.orchestration.build_tasks import dbt_tasks_mode, manifest_path
+
+    if dbt_tasks_mode() == "watcher" and manifest_path(load_settings()).exists():
+        producers = [t for t in build.tasks if isinstance(t, DbtProducerWatcherOperator)]
+        assert len(producers) == 1 and producers[0].pool == "mognad_warehouse"
+        assert len(sensors) > 20  # one per model and seed, one per model's tests
+        assert all(not s.deferrable and s.poke_interval <= 2 for s in sensors)
+
+
+@pytest.mark.parametrize(
+    ("value", "mode"),
+    [
+        (None, "watcher"),
+        ("cosmos", "watcher"),
+        ("watcher", "watcher"),
+        ("LOCAL", "local"),
+        ("single", "single"),
+    ],
+)
+def test_dbt_tasks_mode(monkeypatch, value, mode):
+    from mognad.orchestration.build_tasks import dbt_tasks_mode, use_cosmos
+
+    if value is None:
+        monkeypatch.delenv("MOGNAD_DBT_TASKS", raising=False)
+    else:
+        monkeypatch.setenv("MOGNAD_DBT_TASKS", value)
+    assert dbt_tasks_mode() == mode
+    assert use_cosmos() == (mode != "single")
+
+
+def test_dbt_tasks_mode_rejects_unknown(monkeypatch):
+    from mognad.orchestration.build_tasks import dbt_tasks_mode
+
+    monkeypatch.setenv("MOGNAD_DBT_TASKS", "fast")
+    with pytest.raises(ValueError, match="MOGNAD_DBT_TASKS"):
+        dbt_tasks_mode()
+
+
+@pytest.mark.parametrize("mode", ["local", "single"])
+def test_build_dag_in_the_other_dbt_modes(mode, tmp_path):
+    """`local`: one cosmos `dbt build` task per node; `single`: one task. All in the pool."""
+    code = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(DAGS)!r})\n"
+        "from airflow.dag_processing.dagbag import DagBag\n"
+        f"bag = DagBag(dag_folder={str(DAGS / 'mognad_build.py')!r})\n"
+        "assert not bag.import_errors, bag.import_errors\n"
+        "dag = bag.dags['mognad_build']\n"
+        "for t in dag.tasks: print(t.task_id, t.task_type, t.pool)\n"
+    )
+    env = dict(
+        os.environ,
+        AIRFLOW_HOME=str(tmp_path),
+        AIRFLOW__COSMOS__ENABLE_TELEMETRY="False",
+        MOGNAD_DBT_TASKS=mode,
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=180
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    tasks = [line.split() for line in out.stdout.splitlines() if line.count(" ") == 2]
+    assert all(pool == "mognad_warehouse" for _, _, pool in tasks), tasks
+    dbt = [(tid, kind) for tid, kind, _ in tasks if tid.startswith("dbt.")]
+    if mode == "local":
+        assert len(dbt) > 20 and all(kind == "DbtBuildLocalOperator" for _, kind in dbt), dbt
+    else:
+        assert ["dbt"] == [tid for tid, _, _ in tasks if tid.startswith("dbt")]
 
 
 def test_nightly_runs_at_two_stockholm_time(dagbag):

@@ -6,7 +6,7 @@ import asyncio
 import os
 import time
 
-from mognad.orchestration.trigger import InboxSettledTrigger, scan_settled
+from mognad.orchestration.trigger import InboxSettledTrigger, scan_inbox, scan_settled
 
 
 def _file(root, rel, age=60.0, data=b"x"):
@@ -63,3 +63,29 @@ def test_trigger_fires_once_per_new_file_and_leaves_files_alone(tmp_path):
     assert events[0]["files"] == [str(first)]
     assert events[1]["files"][0].endswith("b.csv")
     assert first.exists() and (inbox / "2260/hr/b.csv").exists()
+
+
+def test_scan_tells_when_the_next_file_settles(tmp_path):
+    inbox = tmp_path / "ingest"
+    _file(inbox, "2260/survey/old.csv", age=60)
+    assert scan_inbox(inbox, settle_seconds=30)[1] is None  # nothing waiting
+    _file(inbox, "2260/survey/new.csv", age=10)
+    _file(inbox, "2260/survey/newer.csv", age=2)
+    settled, wait = scan_inbox(inbox, settle_seconds=30)
+    assert [p for p, _, _ in settled] == [str(inbox / "2260/survey/old.csv")]
+    assert 19 < wait <= 20.5
+
+
+def test_trigger_wakes_when_a_file_settles_not_a_poll_later(tmp_path):
+    inbox = tmp_path / "ingest"
+    _file(inbox, "2260/survey/a.csv", age=0)
+    trigger = InboxSettledTrigger(inbox=str(inbox), settle_seconds=1, poll_seconds=30)
+
+    async def first_event():
+        started = time.monotonic()
+        async for event in trigger.run():
+            return event.payload, time.monotonic() - started
+
+    payload, seconds = asyncio.run(asyncio.wait_for(first_event(), timeout=10))
+    assert payload["count"] == 1
+    assert seconds < 3, seconds  # the settle moment (1 s), not the 30 s poll
