@@ -104,9 +104,9 @@ def run_demo(
             return 1
         # From now on a file dropped into an inbox is picked up without anyone's help:
         # the AssetWatcher wakes mognad_ingest, which wakes mognad_build.
-        for dag_id in af.EVENT_DAG_IDS:
-            api.wait_for_dag(dag_id)
-            api.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+        from mognad.orchestration.live import unpause_event_dags
+
+        unpause_event_dags(settings, airflow_port)
         _say("händelsestyrt / event-driven: " + ", ".join(af.EVENT_DAG_IDS) + " aktiva/active")
 
         _step(5, "Superset: förbereder och importerar instrumentpaneler / dashboards")
