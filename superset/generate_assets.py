@@ -65,7 +65,7 @@ SELECT
   m.municipality_name AS kommun,
   m.county_name AS lan,
   f.wave,
-  f.wave = max(f.wave) OVER (PARTITION BY f.municipality_code, f.instrument) AS senaste,
+  f.wave = l.latest AS senaste,
   f.instrument,
   f.target_group,
   f.dimension,
@@ -77,6 +77,11 @@ SELECT
   f.suppressed
 FROM marts.fct_maturity AS f
 {KOMMUN_JOIN}
+JOIN (
+  SELECT municipality_code, instrument, max(wave) AS latest
+  FROM marts.fct_maturity
+  GROUP BY ALL
+) AS l ON l.municipality_code = f.municipality_code AND l.instrument = f.instrument
 """,
     [
         ("municipality_code", "VARCHAR", "Kommunkod"),
@@ -113,7 +118,7 @@ SELECT
   f.category,
   f.baseline_wave,
   f.wave,
-  f.wave = max(f.wave) OVER (PARTITION BY f.municipality_code, f.instrument) AS senaste,
+  f.wave = l.latest AS senaste,
   CASE WHEN f.suppressed THEN NULL ELSE f.baseline_score_pct END AS baseline_score_pct,
   CASE WHEN f.suppressed THEN NULL ELSE f.score_pct END AS score_pct,
   CASE WHEN f.suppressed THEN NULL ELSE f.change_pct_points END AS change_pct_points,
@@ -123,6 +128,11 @@ SELECT
   f.suppressed
 FROM marts.fct_maturity_progress AS f
 {KOMMUN_JOIN}
+JOIN (
+  SELECT municipality_code, instrument, max(wave) AS latest
+  FROM marts.fct_maturity_progress
+  GROUP BY ALL
+) AS l ON l.municipality_code = f.municipality_code AND l.instrument = f.instrument
 """,
     [
         ("municipality_code", "VARCHAR", "Kommunkod"),
@@ -195,7 +205,7 @@ SELECT
   f.municipality_code,
   m.municipality_name AS kommun,
   f.wave,
-  f.wave = max(f.wave) OVER (PARTITION BY f.municipality_code, f.instrument) AS senaste,
+  f.wave = l.latest AS senaste,
   f.instrument,
   f.target_group,
   f.gender,
@@ -208,6 +218,11 @@ SELECT
   f.suppressed
 FROM marts.fct_maturity_gender AS f
 {KOMMUN_JOIN}
+JOIN (
+  SELECT municipality_code, instrument, max(wave) AS latest
+  FROM marts.fct_maturity_gender
+  GROUP BY ALL
+) AS l ON l.municipality_code = f.municipality_code AND l.instrument = f.instrument
 """,
     [
         ("municipality_code", "VARCHAR", "Kommunkod"),
@@ -280,7 +295,7 @@ SELECT
   f.municipality_code,
   m.municipality_name AS kommun,
   f.period,
-  f.period = max(f.period) OVER (PARTITION BY f.municipality_code) AS senaste,
+  f.period = l.latest AS senaste,
   f.target_group,
   f.gender,
   CASE WHEN f.suppressed THEN NULL ELSE f.headcount END AS headcount,
@@ -292,6 +307,11 @@ SELECT
   f.suppressed
 FROM marts.fct_training_coverage AS f
 {KOMMUN_JOIN}
+JOIN (
+  SELECT municipality_code, max(period) AS latest
+  FROM marts.fct_training_coverage
+  GROUP BY ALL
+) AS l ON l.municipality_code = f.municipality_code
 """,
     [
         ("municipality_code", "VARCHAR", "Kommunkod"),
@@ -509,7 +529,7 @@ SELECT
   f.municipality_code,
   m.municipality_name AS kommun,
   f.year,
-  f.year = max(f.year) OVER () AS senaste,
+  f.year = (SELECT max(year) FROM marts.dim_population) AS senaste,
   f.population,
   f.source
 FROM marts.dim_population AS f
