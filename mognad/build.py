@@ -17,14 +17,17 @@ The CLI and the Airflow DAG call these functions; each step can also run alone:
 Incremental design: the build file `warehouse/build/mognad_build.duckdb` persists between
 builds. The staging models are dbt incremental models keyed on load_id: each build reads
 only the raw Parquet files of loads that are new since the last build (and not failed by
-the gate); everything downstream is rebuilt from staging inside DuckDB, which is cheap.
-`full=True` (`mognad build --full`) deletes the build file and rebuilds from the raw zone;
-so does a change to the dbt project (a fingerprint of its files is kept beside the file).
+the gate). Only feeds with new loads have their downstream models rebuilt and re-tested
+(`dbt_state.json`, see "selective incremental builds" below); the maturity intermediates
+are incremental themselves (per load, per municipality). `full=True` (`mognad build
+--full`) deletes the build file and rebuilds from the raw zone; so does a change to the dbt
+project or MOGNAD_MIN_CELL (a fingerprint of both is kept beside the file).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 import time
@@ -98,6 +101,8 @@ class DbtSummary:
     tests: int = 0
     unit_tests: int = 0
     seconds: float = 0.0
+    skipped_feeds: tuple[str, ...] = ()
+    """Feeds with no new loads whose downstream models were not rebuilt (incremental)."""
 
 
 @dataclass(frozen=True)
@@ -146,27 +151,53 @@ def _read_ledger(ledger: Path) -> list[tuple]:
     return [r[:ts] + (_utc_naive(r[ts]),) + r[ts + 1 :] for r in rows]
 
 
+_ARROW_TYPES = {"VARCHAR": "string", "BIGINT": "int64", "TIMESTAMP": "timestamp[us]",
+                "BOOLEAN": "bool"}  # fmt: skip
+
+
+def _write_parquet(rows: list[tuple], columns: dict[str, str], target: Path, order_by: str):
+    """Write rows (tuples in `columns` order) to a Parquet file with those DuckDB types,
+    atomically (tmp + os.replace). The rows go in as one Arrow table (issue 8: 11,500
+    rows through `executemany` took ~10 s each for the ingest log and the batch checks);
+    values Arrow cannot take as the declared type go through `executemany` as before."""
+    import pyarrow as pa
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    casts = ", ".join(f"cast({c} as {t}) as {c}" for c, t in columns.items())
+    con = duckdb.connect()
+    try:
+        try:
+            table = pa.table(
+                {
+                    c: pa.array([r[i] for r in rows], type=pa.type_for_alias(_ARROW_TYPES[t]))
+                    for i, (c, t) in enumerate(columns.items())
+                }
+            )
+            con.register("incoming", table)
+            con.execute(f"create table staged as select {casts} from incoming")
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            con.execute(
+                "create or replace table staged ("
+                + ", ".join(f"{c} {t}" for c, t in columns.items())
+                + ")"
+            )
+            marks = ", ".join("?" for _ in columns)
+            con.executemany(f"insert into staged values ({marks})", rows)
+        con.execute(f"copy (select * from staged order by {order_by}) to '{tmp}' (format parquet)")
+    finally:
+        con.close()
+    os.replace(tmp, target)
+    return target
+
+
 def export_ingest_log(settings: Settings) -> Path:
     """Write every ingest attempt from the ledger to raw/ingest_log.parquet (atomically).
 
     A missing ledger or `attempts` table gives an empty file with the same columns."""
     rows = _read_ledger(settings.ledger_path)
     target = settings.raw / "ingest_log.parquet"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(".ingest_log.parquet.tmp")
-    con = duckdb.connect()
-    try:
-        columns = ", ".join(f"{c} {t}" for c, t in INGEST_LOG_COLUMNS.items())
-        con.execute(f"create table attempts ({columns})")
-        if rows:
-            marks = ", ".join("?" for _ in INGEST_LOG_COLUMNS)
-            con.executemany(f"insert into attempts values ({marks})", rows)
-        con.execute(
-            f"copy (select * from attempts order by attempt_id) to '{tmp}' (format parquet)"
-        )
-    finally:
-        con.close()
-    os.replace(tmp, target)
+    _write_parquet(rows, INGEST_LOG_COLUMNS, target, order_by="attempt_id")
     _say(f"exported {len(rows)} ingest attempts to {target}")
     return target
 
@@ -242,8 +273,6 @@ def _amend_receipt(settings: Settings, kod: str, file: str, quality: dict) -> Pa
             break
     else:
         return None
-    import json
-
     receipt = json.loads(path.read_text(encoding="utf-8"))
     receipt["quality"] = quality
     written = write_receipt(folder, receipt)
@@ -332,23 +361,9 @@ def export_batch_checks(settings: Settings) -> Path:
     finally:
         con.close()
     rows = [r[:4] + (_utc_naive(r[4]), bool(r[5]), r[6]) for r in rows]
-    target = settings.raw / "batch_checks.parquet"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(".batch_checks.parquet.tmp")
-    db = duckdb.connect()
-    try:
-        db.execute(
-            "create table checks ("
-            + ", ".join(f"{c} {t}" for c, t in BATCH_CHECK_COLUMNS.items())
-            + ")"
-        )
-        if rows:
-            db.executemany(f"insert into checks values ({', '.join('?' * 7)})", rows)
-        db.execute(f"copy (select * from checks order by load_id) to '{tmp}' (format parquet)")
-    finally:
-        db.close()
-    os.replace(tmp, target)
-    return target
+    return _write_parquet(
+        rows, BATCH_CHECK_COLUMNS, settings.raw / "batch_checks.parquet", order_by="load_id"
+    )
 
 
 def prepare_build(settings: Settings) -> Prepared:
@@ -424,8 +439,10 @@ def _release_duckdb() -> None:
 
 
 def project_fingerprint(settings: Settings) -> str:
-    """A hash of the dbt project's files: when it changes, incremental tables are rebuilt."""
+    """A hash of the dbt project's files and MOGNAD_MIN_CELL (the dbt var the incremental
+    maturity cells are suppressed with): when it changes, everything is rebuilt."""
     h = hashlib.sha256()
+    h.update(f"min_cell={settings.min_cell}\n".encode())
     root = settings.dbt_project_dir
     files = [root / "dbt_project.yml"]
     for folder in ("models", "macros", "seeds", "tests"):
@@ -438,6 +455,114 @@ def project_fingerprint(settings: Settings) -> str:
 
 def _fingerprint_file(settings: Settings) -> Path:
     return settings.build_db.with_name("project.sha256")
+
+
+# --- selective incremental builds (issue 8) ----------------------------------------------
+#
+# A feed's staging model and everything downstream of it are rebuilt only when the feed has
+# new loads. `dbt_state.json` beside the build file records, after every successful
+# `run_dbt`, the load_ids each staging table holds (hashed), the project fingerprint and
+# MOGNAD_MIN_CELL. The next `run_dbt` skips a feed's downstream only when all three agree:
+# the state file, the staging table as it is now (so anything else that wrote the build
+# file since, e.g. the cosmos tasks, makes it rebuild), and the loads the staging model
+# would hold after this run (raw zone minus loads the gate failed). The state file is
+# removed when a run starts, so a failed or interrupted run leaves a plain build next time.
+# The ops marts (ledger, gate verdicts, days since delivery) are rebuilt every time.
+
+STAGING_MODELS: dict[str, str] = {
+    "survey": "stg_survey__answers",
+    "training": "stg_training__events",
+    "hr": "stg_hr__employments",
+    "kolada": "stg_kolada__values",
+}
+ALWAYS_REBUILT = ("stg_ingest__attempts+", "stg_ingest__batch_checks+")
+
+
+def _state_file(settings: Settings) -> Path:
+    return settings.build_db.with_name("dbt_state.json")
+
+
+def _digest(load_ids) -> str:
+    return hashlib.sha256("\n".join(sorted(load_ids)).encode()).hexdigest()
+
+
+def _expected_loads(settings: Settings) -> dict[str, str]:
+    """Per feed: the digest of the load_ids its staging model holds after a build — every
+    load in the raw zone except those the raw-batch gate failed (as `read_raw` reads)."""
+    failed: set[str] = set()
+    checks = settings.raw / "batch_checks.parquet"
+    if checks.exists():
+        con = duckdb.connect()
+        try:
+            failed = {
+                r[0]
+                for r in con.execute(
+                    "select load_id from read_parquet(?) where not success", [str(checks)]
+                ).fetchall()
+            }
+        finally:
+            con.close()
+    loads: dict[str, list[str]] = {feed: [] for feed in STAGING_MODELS}
+    for b in raw_batches(settings):
+        if b.feed in loads and b.load_id not in failed:
+            loads[b.feed].append(b.load_id)
+    return {feed: _digest(ids) for feed, ids in loads.items()}
+
+
+def _staged_loads(settings: Settings) -> dict[str, str | None]:
+    """Per feed: the digest of the load_ids in its staging table in the build file now
+    (None when the table or the file is missing or cannot be read)."""
+    out: dict[str, str | None] = dict.fromkeys(STAGING_MODELS)
+    if not settings.build_db.exists():
+        return out
+    try:
+        con = duckdb.connect(str(settings.build_db), read_only=True)
+    except duckdb.Error:
+        return out
+    try:
+        for feed, model in STAGING_MODELS.items():
+            try:
+                rows = con.execute(f"select distinct load_id from staging.{model}").fetchall()
+            except duckdb.Error:
+                continue
+            out[feed] = _digest(r[0] for r in rows)
+    finally:
+        con.close()
+    return out
+
+
+def _unchanged_feeds(settings: Settings, fingerprint: str) -> list[str]:
+    """The feeds whose downstream models need no rebuild (see above); removes the state
+    file, which `_write_state` writes again after a successful run."""
+    path = _state_file(settings)
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, ValueError):
+        state = None
+    path.unlink(missing_ok=True)
+    if not isinstance(state, dict) or state.get("fingerprint") != fingerprint:
+        return []
+    if state.get("min_cell") != settings.min_cell:
+        return []
+    recorded = state.get("loads") or {}
+    expected, staged = _expected_loads(settings), _staged_loads(settings)
+    return [
+        feed
+        for feed in STAGING_MODELS
+        if staged[feed] is not None and recorded.get(feed) == staged[feed] == expected[feed]
+    ]
+
+
+def _write_state(settings: Settings, fingerprint: str) -> None:
+    state = {
+        "fingerprint": fingerprint,
+        "min_cell": settings.min_cell,
+        "loads": _staged_loads(settings),
+    }
+    path = _state_file(settings)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(state, indent=1) + "\n")
+    os.replace(tmp, path)
 
 
 def run_dbt(settings: Settings, full_refresh: bool = False, tests: bool = True) -> DbtSummary:
@@ -460,15 +585,24 @@ def run_dbt(settings: Settings, full_refresh: bool = False, tests: bool = True) 
         if build_db.exists():
             _say("the dbt project changed since the last build: full rebuild")
         full_refresh = True
+    skipped: list[str] = []
     if full_refresh:
         for old in (build_db, build_db.with_name(build_db.name + ".wal"), stamp):
             old.unlink(missing_ok=True)
+        _state_file(settings).unlink(missing_ok=True)
+    else:
+        skipped = _unchanged_feeds(settings, fingerprint)
     args = dbt_args(settings)
     if full_refresh:
         args.append("--full-refresh")
+    elif skipped:
+        changed = [STAGING_MODELS[f] + "+" for f in STAGING_MODELS if f not in skipped]
+        args += ["--select", *changed, *ALWAYS_REBUILT]
     if not tests:
         args += ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
     mode = "full rebuild" if full_refresh else "incremental"
+    if skipped:
+        mode += f"; no new loads, not rebuilt: {', '.join(skipped)}"
     _say(f"dbt build ({mode}) into {build_db}")
     started = time.monotonic()
     with _environment(dbt_env(settings)):
@@ -494,8 +628,16 @@ def run_dbt(settings: Settings, full_refresh: bool = False, tests: bool = True) 
         detail = f" — {first_message}" if first_message else ""
         raise BuildError(f"dbt build failed ({len(failed)} node(s)): {names}{detail}")
     stamp.write_text(fingerprint + "\n")
+    if tests:
+        _write_state(settings, fingerprint)
     summary = DbtSummary(
-        full_refresh, counts["model"], counts["seed"], counts["test"], counts["unit_test"], seconds
+        full_refresh,
+        counts["model"],
+        counts["seed"],
+        counts["test"],
+        counts["unit_test"],
+        seconds,
+        tuple(skipped),
     )
     _say(
         f"dbt build passed in {seconds:.1f} s: {summary.models} models, {summary.seeds} seeds, "
@@ -647,9 +789,12 @@ def _build(settings: Settings, full: bool) -> BuildResult:
     seconds = time.monotonic() - started
     rows = mart_rows(published)
     _say(f"published {published} in {seconds:.1f} s")
+    mode = "full rebuild" if dbt.full_refresh else "incremental"
+    if dbt.skipped_feeds:
+        mode += f" (no new loads, not rebuilt: {', '.join(dbt.skipped_feeds)})"
     _say(
         "summary: "
-        f"{'full rebuild' if dbt.full_refresh else 'incremental'}; "
+        f"{mode}; "
         f"raw batches checked {prepared.batches_checked}, failed {len(prepared.batches_failed)}; "
         f"{dbt.models} models, {dbt.tests} data tests, {dbt.unit_tests} unit tests passed; "
         f"{outcome.expectations} expectations passed; "

@@ -24,62 +24,85 @@
   mean × n minus the siblings' cannot be formed without the hidden counts.
 -#}
 {% macro secondary_suppression(relation, line_keys, dims, size, passes=5) -%}
+    {#- Implementation (issue 8; the same result as the plain window loop, ~4x less CPU):
+        every line lies inside one *block* (one value of line_keys, e.g. a target group x
+        gender table), and blocks are independent. A block whose cells are all shown, or
+        all hidden, can never change (rule A needs a hidden child under a shown total,
+        rule B a hidden total over shown children), so only the mixed blocks run the loop,
+        keyed by a small integer block id instead of the text keys. Each step aggregates
+        its lines with GROUP BY and joins them back (hash operators), instead of window
+        functions that sort every row twice per step. -#}
     {%- set steps = [] -%}
     {%- for p in range(passes) -%}
         {%- for d in dims -%}
             {%- do steps.append(d) -%}
         {%- endfor -%}
     {%- endfor -%}
-    with _sup_0 as (select * from {{ relation }})
+    with _sup_in as (select * from {{ relation }}),
+    _sup_blocks as (
+        select {{ line_keys | join(', ') }}, row_number() over () as _sup_block
+        from _sup_in
+        group by {{ line_keys | join(', ') }}
+        having not (
+            bool_and(suppressed is not distinct from false)
+            or bool_and(suppressed is not distinct from true)
+        )
+    ),
+    _sup_all as (
+        select _sup_in.*, _sup_blocks._sup_block
+        from _sup_in
+        left join _sup_blocks on
+        {%- for k in line_keys %}
+            _sup_in.{{ k }} is not distinct from _sup_blocks.{{ k }}
+            {%- if not loop.last %} and{% endif %}
+        {%- endfor %}
+    ),
+    _sup_0 as (select * from _sup_all where _sup_block is not null)
     {%- for d in steps %}
-    {%- set others = line_keys + (dims | reject('equalto', d) | list) %}
-    {%- set line -%}
-        partition by {{ others | join(', ') }}
-    {%- endset %}
-    {%- set rule_a -%}
-        (
-            bool_or({{ d }} = 'alla' and not suppressed) over ({{ line }})
-            and (
-                count(*) filter (where {{ d }} <> 'alla' and suppressed) over ({{ line }}) = 1
-                or count(*) filter (
-                    where {{ d }} <> 'alla' and suppressed and {{ size }} > 0
-                ) over ({{ line }}) = 1
-            )
-        )
-    {%- endset %}
-    {%- set rule_b -%}
-        (
-            bool_or({{ d }} = 'alla' and suppressed) over ({{ line }})
-            and count(*) filter (where {{ d }} <> 'alla' and suppressed) over ({{ line }}) = 0
-        )
-    {%- endset %}
+    {%- set others = ['_sup_block'] + (dims | reject('equalto', d) | list) %}
+    , _sup_{{ loop.index }}_lines as (
+        select
+            {{ others | join(', ') }},
+            bool_or({{ d }} = 'alla' and not suppressed) as _total_shown,
+            bool_or({{ d }} = 'alla' and suppressed) as _total_hidden,
+            count(*) filter (where {{ d }} <> 'alla' and suppressed) as _hidden,
+            count(*) filter (where {{ d }} <> 'alla' and suppressed and {{ size }} > 0)
+                as _hidden_nonempty,
+            count(*) filter (where {{ d }} <> 'alla' and not suppressed) as _shown,
+            arg_min({{ d }}, ({{ size }} is null, coalesce({{ size }}, 0), {{ d }}))
+                filter (where {{ d }} <> 'alla' and not suppressed) as _smallest
+        from _sup_{{ loop.index0 }}
+        group by {{ others | join(', ') }}
+    )
     , _sup_{{ loop.index }} as (
-        select * replace (
-            suppressed or coalesce(
-                not suppressed and (
-                    -- a shown child, the smallest, where rule A or B opens the line
+        select c.* replace (
+            c.suppressed or coalesce(
+                not c.suppressed and (
                     (
-                        {{ d }} <> 'alla'
-                        and ({{ rule_a }} or {{ rule_b }})
-                        and row_number() over (
-                            {{ line }}, ({{ d }} <> 'alla' and not suppressed)
-                            order by {{ size }}, {{ d }}
-                        ) = 1
+                        c.{{ d }} <> 'alla'
+                        and (
+                            (l._total_shown and (l._hidden = 1 or l._hidden_nonempty = 1))
+                            or (l._total_hidden and l._hidden = 0)
+                        )
+                        and c.{{ d }} = l._smallest
                     )
-                    -- the total itself, where rule A holds and no child is left to hide
                     or (
-                        {{ d }} = 'alla'
-                        and {{ rule_a }}
-                        and count(*) filter (
-                            where {{ d }} <> 'alla' and not suppressed
-                        ) over ({{ line }}) = 0
+                        c.{{ d }} = 'alla'
+                        and l._total_shown and (l._hidden = 1 or l._hidden_nonempty = 1)
+                        and l._shown = 0
                     )
                 ),
                 false
             ) as suppressed
         )
-        from _sup_{{ loop.index0 }}
+        from _sup_{{ loop.index0 }} as c
+        inner join _sup_{{ loop.index }}_lines as l on
+        {%- for k in others %}
+            c.{{ k }} is not distinct from l.{{ k }}{% if not loop.last %} and{% endif %}
+        {%- endfor %}
     )
     {%- endfor %}
-    select * from _sup_{{ steps | length }}
+    select * exclude (_sup_block) from _sup_{{ steps | length }}
+    union all
+    select * exclude (_sup_block) from _sup_all where _sup_block is null
 {%- endmacro %}

@@ -3,9 +3,11 @@ full rebuild from the raw zone (`mognad build --full`)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 
+import duckdb
 from mart_snapshot import snapshot
 
 from mognad.build import build
@@ -27,14 +29,39 @@ def test_new_file_is_read_alone_and_full_rebuild_gives_identical_marts(demo_buil
     assert not result.dbt.full_refresh
     assert result.prepared.batches_checked == 1 and not result.prepared.batches_failed
 
-    # The incremental run read only the new load's Parquet file, in survey staging, and
-    # no file at all in the other feeds.
-    run_sql = settings.build_db.parent / "dbt" / "target" / "compiled" / "mognad" / "models"
+    # The incremental run read only the new load's Parquet file, in survey staging; the
+    # other feeds had no new loads, so their staging models and everything downstream of
+    # them only (training marts) were not run at all, nor re-tested.
+    target = settings.build_db.parent / "dbt" / "target"
+    run_sql = target / "compiled" / "mognad" / "models"
     survey_sql = (run_sql / "staging" / "survey" / "stg_survey__answers.sql").read_text()
     assert survey_sql.count("data.parquet") == 1
     assert f"municipality_code={kod}" in survey_sql
-    for other in ("hr/stg_hr__employments.sql", "training/stg_training__events.sql"):
-        assert "data.parquet" not in (run_sql / "staging" / other).read_text()
+    ran = {r["unique_id"] for r in json.loads((target / "run_results.json").read_text())["results"]}
+    assert "model.mognad.stg_survey__answers" in ran
+    assert "model.mognad.int_maturity__cells" in ran and "model.mognad.ingest_log" in ran
+    for other in ("stg_hr__employments", "stg_training__events", "fct_training_coverage"):
+        assert f"model.mognad.{other}" not in ran
+    assert result.dbt.skipped_feeds == ("training", "hr", "kolada")
+    # int_maturity__cells recomputed only the municipality with the new load.
+    con = duckdb.connect(str(settings.build_db), read_only=True)
+    try:
+        loads = dict(
+            con.execute(
+                "select municipality_code, count(distinct load_id) "
+                "from staging.stg_survey__answers "
+                "group by all"
+            ).fetchall()
+        )
+        cells = dict(
+            con.execute(
+                "select municipality_code, max(survey_loads) from intermediate.int_maturity__cells "
+                "group by all"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    assert cells == loads
 
     incremental = snapshot(settings.published_db)
     assert incremental != before  # the new wave shows up

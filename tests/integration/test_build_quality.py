@@ -171,3 +171,35 @@ def test_failing_mart_expectation_keeps_the_published_file_byte_identical(home, 
     monkeypatch.setattr(quality_module, "load_suites", real)
     build(home)
     assert _one(published, "select max(wave) from marts.fct_maturity") == [(2026,)]
+
+
+def test_raw_gate_in_row_bounded_chunks_still_names_each_failed_batch(home, monkeypatch):
+    """Issue 8: the gate validates a feed's new batches in chunks of at most
+    GATE_CHUNK_ROWS rows (bounded memory at national scale); a failing chunk falls back to
+    one batch at a time, so verdicts stay per batch and the passing chunks stay whole."""
+    from raw_build_helpers import pseudonym
+
+    from mognad.build import raw_batches
+
+    def employments(n, key=pseudonym):
+        return [(key(f"p{i}"), date(2025, 12, 31), "KLF", "chef", "man") for i in range(n)]
+
+    write_hr_load(home.raw, KOD, "L-a", employments(6))
+    write_hr_load(home.raw, KOD, "L-b", employments(6, key=lambda p: "197001011234"))
+    write_hr_load(home.raw, KOD, "L-c", employments(6))
+    write_hr_load(home.raw, KOD, "L-d", employments(6))
+    monkeypatch.setattr(quality_module, "GATE_CHUNK_ROWS", 12)
+
+    verdicts, report_path = quality_module.validate_raw_batches(home, raw_batches(home))
+
+    assert {v.batch.load_id: v.success for v in verdicts} == {
+        "L-a": True, "L-b": False, "L-c": True, "L-d": True,
+    }  # fmt: skip
+    [bad] = [v for v in verdicts if not v.success]
+    assert any("person_key" in line for line in bad.failures)
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    # chunks [L-a, L-b] (failed, then one by one) and [L-c, L-d] (passed as one)
+    assert set(report["results"]) == {
+        f"hr/{KOD}/L-a", f"hr/{KOD}/L-b", "hr part 2/2 (2 batches)",
+    }  # fmt: skip
+    assert "197001011234" not in report_path.read_text(encoding="utf-8")

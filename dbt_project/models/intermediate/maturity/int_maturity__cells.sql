@@ -7,16 +7,49 @@
   for every target group and gender, also when nobody scored in it.
   Primary: fewer than var('min_cell') respondents. Secondary: macro secondary_suppression
   over the lines target_group and gender.
+
+  Incremental per municipality (issue 8): a municipality's cells depend only on its own
+  survey loads (every suppression line lies within one municipality), and staging only
+  ever gains whole loads. `survey_loads` records how many loads a municipality's cells
+  were computed from; a build recomputes (delete + insert) only the municipalities whose
+  count in staging differs. A change to the project or to MOGNAD_MIN_CELL rebuilds all
+  (`mognad.build.run_dbt`: the fingerprint covers both).
 -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='municipality_code',
+) }}
 {%- set min_cell = var('min_cell') | int -%}
 
-with scores as (
+with loads as (
+    select municipality_code, count(distinct load_id) as survey_loads
+    from {{ ref('stg_survey__answers') }}
+    group by municipality_code
+),
+
+todo as (
+    select l.municipality_code, l.survey_loads
+    from loads as l
+    {%- if is_incremental() %}
+    left join (
+        select municipality_code, max(survey_loads) as survey_loads
+        from {{ this }}
+        group by municipality_code
+    ) as done on l.municipality_code = done.municipality_code
+    where done.survey_loads is distinct from l.survey_loads
+    {%- endif %}
+),
+
+scores as (
     select * from {{ ref('int_maturity__respondent_scores') }}
+    where municipality_code in (select municipality_code from todo)
 ),
 
 measured as (
     select distinct municipality_code, wave, instrument
     from {{ ref('stg_survey__answers') }}
+    where municipality_code in (select municipality_code from todo)
 ),
 
 target_groups as (
@@ -100,5 +133,7 @@ select
     score as score_unsuppressed,
     case when not suppressed then n end::integer as respondents,
     case when not suppressed then round(score, 1) end::double as score_pct,
-    suppressed
+    suppressed,
+    todo.survey_loads
 from protected
+inner join todo using (municipality_code)

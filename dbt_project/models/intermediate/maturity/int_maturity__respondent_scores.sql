@@ -8,9 +8,17 @@
   Output: one row per respondent and scored level; totals use category/dimension = 'alla'.
   Scores are DECIMAL(18, 9) at every level, so sums are exact and a group's mean does not
   depend on row order (an incremental and a full build round alike).
+
+  Incremental on load_id (issue 8): a respondent's scores depend only on their own answers
+  (respondent_key = load_id/respondent_id) and the codebook, and staging only ever gains
+  whole loads, so each build scores only the loads new to this table. A codebook change
+  changes the project fingerprint, which rebuilds everything (`mognad.build.run_dbt`).
 -#}
+{{ config(materialized='incremental', incremental_strategy='append') }}
+
 with answers as (
     select
+        s.load_id,
         s.respondent_key,
         s.municipality_code,
         s.wave,
@@ -29,6 +37,9 @@ with answers as (
     from {{ ref('stg_survey__answers') }} as s
     inner join {{ ref('codebook') }} as c
         on s.instrument = c.instrument and s.item_code = c.item_code
+    {%- if is_incremental() %}
+    where s.load_id not in (select distinct load_id from {{ this }})
+    {%- endif %}
 ),
 
 category_items as (
@@ -39,6 +50,7 @@ category_items as (
 
 category_scores as (
     select
+        a.load_id,
         a.respondent_key,
         a.municipality_code,
         a.wave,
@@ -59,7 +71,8 @@ category_scores as (
 
 dimension_scores as (
     select
-        respondent_key, municipality_code, wave, instrument, target_group, gender, dimension,
+        load_id, respondent_key, municipality_code, wave, instrument, target_group, gender,
+        dimension,
         'alla' as category,
         cast(avg(score) as decimal(18, 9)) as score
     from category_scores
@@ -68,7 +81,7 @@ dimension_scores as (
 
 overall_scores as (
     select
-        respondent_key, municipality_code, wave, instrument, target_group, gender,
+        load_id, respondent_key, municipality_code, wave, instrument, target_group, gender,
         'alla' as dimension,
         'alla' as category,
         cast(avg(score) as decimal(18, 9)) as score
