@@ -290,13 +290,17 @@ def _gate_connection():
     bytes of every Parquet file read (~0.12 MB per file, gigabytes for a national first
     build); the gate needs no row order."""
     return duckdb.connect(
-        config={"enable_external_file_cache": False, "preserve_insertion_order": False}
+        config={
+            "enable_external_file_cache": False,
+            "preserve_insertion_order": False,
+            "memory_limit": "1GB",
+        }
     )
 
 
-GATE_CHUNK_ROWS = 500_000
-"""At most this many rows go into one GX validation (one pandas DataFrame, ~0.4 KB a row):
-a national first build at full scale has ~17 M HR rows. Batches are never split."""
+GATE_CHUNK_ROWS = 4_000_000
+"""At most this many rows are reduced into one GX validation (`_distinct_frame`: the frame
+holds their distinct values, at most this many); batches are never split."""
 
 
 def _chunks(con, group: list[RawBatch], max_rows: int) -> list[list[RawBatch]]:
@@ -323,15 +327,110 @@ def _chunks(con, group: list[RawBatch], max_rows: int) -> list[list[RawBatch]]:
     return chunks
 
 
-def _validate_chunk(con, runner, spec, parameters, feed, name, chunk, verdicts, report):
-    """Validate a chunk of one feed's batches as one DataFrame; when that fails (or a batch
-    is empty or unreadable), validate each batch of the chunk alone to name the culprits."""
+def _expectation_groups(spec: dict) -> list[tuple[str, ...]]:
+    """The column groups the suite's row-wise expectations look at: one column, or a pair."""
+    groups: list[tuple[str, ...]] = []
+    for e in spec.get("expectations", []):
+        kw = e.get("kwargs") or {}
+        if "column_A" in kw:
+            group = (kw["column_A"], kw["column_B"])
+        elif "column" in kw:
+            group = (kw["column"],)
+        else:
+            continue
+        if group not in groups:
+            groups.append(group)
+    return groups
+
+
+def _distinct_frame(con, batches: list[RawBatch], spec: dict):
+    """The chunk reduced to what its row-wise expectations can see, and its rows per batch.
+
+    Every expectation of the raw suites is a predicate on one row's value (or pair of
+    values), so it passes on the rows exactly when it passes on their *distinct* values.
+    One DuckDB scan (GROUPING SETS) gives the distinct values of each column or pair the
+    suite names; each is repeated cyclically to the longest, so the frame holds no value
+    that is not in the data. The other columns keep one real value (the column-set
+    expectation only needs them present). A failing chunk is re-checked batch by batch on
+    the real rows, so counts in a failure report are rows, never distinct values."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    files = [str(b.path) for b in batches]
+    paths = pa.table(
+        {
+            "filename": files,
+            "_path_load_id": [b.load_id for b in batches],
+            "_path_municipality_code": [b.municipality_code for b in batches],
+        }
+    )
+    con.register("_gate_paths", paths)
+    base = """
+        select d.* exclude (filename), p._path_load_id, p._path_municipality_code
+        from read_parquet(?, hive_partitioning = false, union_by_name = true,
+                          filename = true) as d
+        inner join _gate_paths as p using (filename)
+    """
     try:
-        frame = _read_batches(con, chunk)
-        rows = frame.groupby("_path_load_id").size().to_dict()
+        sample = con.execute(f"select * from ({base}) limit 1", [files]).df()
+        groups = [g for g in _expectation_groups(spec) if all(c in sample.columns for c in g)]
+        groups.append(("_path_load_id",))
+        cols = list(dict.fromkeys(c for g in groups for c in g))
+        quoted = ", ".join(f'"{c}"' for c in cols)
+        sets = ", ".join("(" + ", ".join(f'"{c}"' for c in g) + ")" for g in groups)
+        flags = ", ".join(f'grouping("{c}") as "_g_{i}"' for i, c in enumerate(cols))
+        result = con.execute(
+            f"select {flags}, {quoted}, count(*) as _n "
+            f"from ({base}) group by grouping sets ({sets})",
+            [files],
+        ).df()
+    finally:
+        con.unregister("_gate_paths")
+    parts = []
+    rows: dict[str, int] = {}
+    for g in groups:
+        mask = np.ones(len(result), dtype=bool)
+        for i, c in enumerate(cols):  # grouping(c) is 0 where c is one of the set's columns
+            mask &= (result[f"_g_{i}"] == 0).to_numpy() == (c in g)
+        part = result.loc[mask, list(g) + ["_n"]]
+        if g == ("_path_load_id",):
+            rows = dict(zip(part["_path_load_id"], part["_n"], strict=True))
+        parts.append(part[list(g)].reset_index(drop=True))
+    length = max(len(p) for p in parts)
+    frame = pd.DataFrame(index=range(length))
+    # pairs first: a column checked alone and in a pair takes the pair's rows (a single
+    # column's distinct values are all in the pair's); two pairs sharing a column cannot
+    # both keep their rows, so such a suite is validated on the rows themselves
+    for part in sorted(parts, key=lambda p: -len(p.columns)):
+        taken = [c for c in part.columns if c in frame.columns]
+        if taken and len(part.columns) > 1:
+            raise ValueError(f"column {taken[0]} is in two pairs")
+        if taken:
+            continue
+        cycled = part.iloc[np.arange(length) % len(part)].reset_index(drop=True)
+        for c in part.columns:
+            frame[c] = cycled[c]
+    for c in sample.columns:
+        if c not in frame.columns:
+            frame[c] = sample[c].iloc[np.zeros(length, dtype=int)].reset_index(drop=True)
+    return frame, rows
+
+
+def _validate_chunk(con, runner, spec, parameters, feed, name, chunk, verdicts, report):
+    """Validate a chunk of one feed's batches as one DataFrame of its distinct values
+    (`_distinct_frame`); when that fails (or a batch is empty or unreadable), validate each
+    batch of the chunk alone, on its rows, to name the culprits."""
+    try:
+        frame, rows = _distinct_frame(con, chunk, spec)
         if all(rows.get(b.load_id, 0) > 0 for b in chunk):
             ok, _lines, result = runner.run(spec, frame, parameters, samples=False)
             if ok:
+                result = {
+                    "rows": sum(rows.values()),
+                    "distinct_rows_validated": len(frame),
+                    **result,
+                }
                 report["results"][name] = result
                 for b in chunk:
                     verdicts[b.load_id] = BatchVerdict(b, True)
