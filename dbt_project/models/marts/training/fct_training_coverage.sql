@@ -71,9 +71,12 @@ counted as (
         strftime(s.month_start, '%Y-%m') as period,
         coalesce(p.target_group, 'alla') as target_group,
         coalesce(p.gender, 'alla') as gender,
-        count(distinct p.person_key) as headcount,
-        count(distinct p.person_key) filter (where c.first_completed_at <= s.month_end)
-            as trained_persons
+        -- a person is one row here: int_hr__snapshot_persons is unique per municipality,
+        -- snapshot and person (tested), one snapshot per month, completions one row per
+        -- person; so count(*) is the distinct count, without DISTINCT's per-group hash
+        -- tables (which ran out of memory at national scale)
+        count(*) as headcount,
+        count(*) filter (where c.first_completed_at <= s.month_end) as trained_persons
     from snapshot_for_period as s
     inner join persons as p
         on s.municipality_code = p.municipality_code and s.snapshot_date = p.snapshot_date
