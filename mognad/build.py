@@ -553,6 +553,30 @@ def _unchanged_feeds(settings: Settings, fingerprint: str) -> list[str]:
     ]
 
 
+TESTED_INCREMENTALLY = {
+    "stg_survey__answers": "staging",
+    "int_maturity__respondent_scores": "intermediate",
+}
+"""Models whose data tests, in an incremental build, read only the rows of loads no earlier
+passing build tested (dbt_project.yml `+where` / the model's test configs)."""
+
+
+def _record_tested_loads(settings: Settings) -> None:
+    """After a passing build with tests: every load in these models has been tested."""
+    con = duckdb.connect(str(settings.build_db))
+    try:
+        for model, schema in TESTED_INCREMENTALLY.items():
+            con.execute(
+                f"insert into main.mognad_tested_loads "
+                f"select distinct '{model}', load_id from {schema}.{model} "
+                f"where load_id not in (select load_id from main.mognad_tested_loads "
+                f"where model = '{model}')"
+            )
+        con.execute("checkpoint")
+    finally:
+        con.close()
+
+
 def _write_state(settings: Settings, fingerprint: str) -> None:
     state = {
         "fingerprint": fingerprint,
@@ -629,6 +653,7 @@ def run_dbt(settings: Settings, full_refresh: bool = False, tests: bool = True) 
         raise BuildError(f"dbt build failed ({len(failed)} node(s)): {names}{detail}")
     stamp.write_text(fingerprint + "\n")
     if tests:
+        _record_tested_loads(settings)
         _write_state(settings, fingerprint)
     summary = DbtSummary(
         full_refresh,

@@ -253,3 +253,25 @@ def test_dbt_failure_is_one_line_and_publishes_nothing(settings):
     message = str(info.value)
     assert "\n" not in message and "assert_survey_answers_within_scale" in message
     assert not settings.published_db.exists()
+
+
+def test_incremental_build_tests_only_new_loads_and_still_catches_their_faults(settings):
+    """Issue 8: an incremental build runs the survey models' data tests on the rows of new
+    loads only (a duplicate can only occur inside one load); a duplicate respondent in a new
+    load still fails the build, and the loads a passing build tested are recorded."""
+    write_survey_load(
+        settings.raw, KOD_A, 2025, "L-1", make_respondents(KOD_A, 2025, {"chef": 6}, seed=5)
+    )
+    build(settings)
+    tested = "select model, load_id from main.mognad_tested_loads order by all"
+    assert _query(settings.build_db, tested) == [
+        ("int_maturity__respondent_scores", "L-1"),
+        ("stg_survey__answers", "L-1"),
+    ]
+    twice = make_respondents(KOD_B, 2025, {"chef": 6}, seed=6)
+    twice.append(dict(twice[0]))  # the same respondent twice in one file
+    write_survey_load(settings.raw, KOD_B, 2025, "L-2", twice)
+    with pytest.raises(BuildError) as info:
+        build(settings)
+    assert "unique_combination_of_columns" in str(info.value)
+    assert [r[1] for r in _query(settings.build_db, tested)] == ["L-1", "L-1"]
