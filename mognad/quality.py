@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -255,11 +256,21 @@ def raw_parameters() -> dict:
     }
 
 
-def _read_batches(con, batches: list[RawBatch]):
-    """The batches' rows as one DataFrame, with `_path_load_id` / `_path_municipality_code`
-    from each file's folder (the suites check the columns match their folder). The folder
-    values come in as an Arrow table joined on the file name (a VALUES list of 11,500
-    batches took seconds to bind)."""
+_BATCH_ROWS = """
+    select d.* exclude (filename), p._path_load_id, p._path_municipality_code
+    from read_parquet(?, hive_partitioning = false, union_by_name = true,
+                      filename = true) as d
+    inner join _gate_paths as p using (filename)
+"""
+"""The batches' rows with `_path_load_id` / `_path_municipality_code` from each file's
+folder (the suites check the columns match their folder); the parameter is the file list,
+inside `_batch_paths`."""
+
+
+@contextmanager
+def _batch_paths(con, batches: list[RawBatch]):
+    """Register the batches' folder values as `_gate_paths` (an Arrow table joined on the
+    file name: a VALUES list of 11,500 batches took seconds to bind); yields the file list."""
     import pyarrow as pa
 
     files = [str(b.path) for b in batches]
@@ -272,17 +283,15 @@ def _read_batches(con, batches: list[RawBatch]):
     )
     con.register("_gate_paths", paths)
     try:
-        return con.execute(
-            """
-            select d.* exclude (filename), p._path_load_id, p._path_municipality_code
-            from read_parquet(?, hive_partitioning = false, union_by_name = true,
-                              filename = true) as d
-            inner join _gate_paths as p using (filename)
-            """,
-            [files],
-        ).df()
+        yield files
     finally:
         con.unregister("_gate_paths")
+
+
+def _read_batches(con, batches: list[RawBatch]):
+    """The batches' rows as one DataFrame (`_BATCH_ROWS`)."""
+    with _batch_paths(con, batches) as files:
+        return con.execute(_BATCH_ROWS, [files]).df()
 
 
 def _gate_connection():
@@ -355,24 +364,9 @@ def _distinct_frame(con, batches: list[RawBatch], spec: dict):
     the real rows, so counts in a failure report are rows, never distinct values."""
     import numpy as np
     import pandas as pd
-    import pyarrow as pa
 
-    files = [str(b.path) for b in batches]
-    paths = pa.table(
-        {
-            "filename": files,
-            "_path_load_id": [b.load_id for b in batches],
-            "_path_municipality_code": [b.municipality_code for b in batches],
-        }
-    )
-    con.register("_gate_paths", paths)
-    base = """
-        select d.* exclude (filename), p._path_load_id, p._path_municipality_code
-        from read_parquet(?, hive_partitioning = false, union_by_name = true,
-                          filename = true) as d
-        inner join _gate_paths as p using (filename)
-    """
-    try:
+    with _batch_paths(con, batches) as files:
+        base = _BATCH_ROWS
         sample = con.execute(f"select * from ({base}) limit 1", [files]).df()
         groups = [g for g in _expectation_groups(spec) if all(c in sample.columns for c in g)]
         groups.append(("_path_load_id",))
@@ -385,8 +379,6 @@ def _distinct_frame(con, batches: list[RawBatch], spec: dict):
             f"from ({base}) group by grouping sets ({sets})",
             [files],
         ).df()
-    finally:
-        con.unregister("_gate_paths")
     parts = []
     rows: dict[str, int] = {}
     for g in groups:
