@@ -366,8 +366,7 @@ def _distinct_frame(con, batches: list[RawBatch], spec: dict):
     import pandas as pd
 
     with _batch_paths(con, batches) as files:
-        base = _BATCH_ROWS
-        sample = con.execute(f"select * from ({base}) limit 1", [files]).df()
+        sample = con.execute(f"select * from ({_BATCH_ROWS}) limit 1", [files]).df()
         groups = [g for g in _expectation_groups(spec) if all(c in sample.columns for c in g)]
         groups.append(("_path_load_id",))
         cols = list(dict.fromkeys(c for g in groups for c in g))
@@ -376,7 +375,7 @@ def _distinct_frame(con, batches: list[RawBatch], spec: dict):
         flags = ", ".join(f'grouping("{c}") as "_g_{i}"' for i, c in enumerate(cols))
         result = con.execute(
             f"select {flags}, {quoted}, count(*) as _n "
-            f"from ({base}) group by grouping sets ({sets})",
+            f"from ({_BATCH_ROWS}) group by grouping sets ({sets})",
             [files],
         ).df()
     parts = []

@@ -114,8 +114,6 @@ def _fault(step: str) -> None:
 _FAULT_COUNTS: dict[str, int] = {}
 
 
-_fsync_dir = durable.fsync_dir
-
 BATCH_FILES = 500
 """Files whose copies are made durable together (one filesystem sync) before they leave
 the inbox; a batch also ends after ``BATCH_SECONDS``, so receipts never wait long."""
@@ -151,7 +149,7 @@ def _durable_copy(src: Path, dest: Path, data: bytes | None = None) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(dest.parent)
+    durable.fsync_dir(dest.parent)
 
 
 def _sha256_file(path: Path) -> str:
@@ -490,7 +488,7 @@ class Ingestor:
             path = outcome.source
             if path.is_symlink() or not path.is_dir():  # (a receipts link was moved aside)
                 path.unlink(missing_ok=True)
-            _fsync_dir(path.parent)
+            durable.fsync_dir(path.parent)
             _fault("unlink")
         if durable.deferred():
             durable.sync_filesystems([self.settings.inbox])

@@ -343,7 +343,7 @@ def _survey(sheet: Sheet, hmap: HeaderMap, ctx: Context, cols: _Columns) -> Pars
     b_sub, (submitted, wave) = _lookup(
         cols.get(c["submitted_at"]), _timestamp_fn(excel), [pa.timestamp("us"), pa.int32()]
     )
-    b_tg, (tg,) = _lookup(cols.get(c["target_group"]), _gender_or_tg(V.target_group), [pa.string()])
+    b_tg, (tg,) = _lookup(cols.get(c["target_group"]), _must_map(V.target_group), [pa.string()])
     b_gender, (gender,) = _lookup(cols.get(c.get("gender")), _gender_fn, [pa.string()])
     _, (dept,) = _lookup(cols.get(c.get("department")), _optional, [pa.string()])
     _, (instrument,) = _lookup(cols.get(c.get("instrument")), _instrument_fn, [pa.string()])
@@ -404,7 +404,9 @@ def _survey(sheet: Sheet, hmap: HeaderMap, ctx: Context, cols: _Columns) -> Pars
     return Parsed([], n, loaded, problems, table=table)
 
 
-def _gender_or_tg(fn):
+def _must_map(fn):
+    """A rule that maps a cleaned cell to a value, or to None when the cell is bad."""
+
     def wrapped(text: str) -> tuple:
         value = fn(V.clean(text))
         return (value is None, value)
