@@ -152,7 +152,7 @@ def _read_ledger(ledger: Path) -> list[tuple]:
 
 
 _ARROW_TYPES = {"VARCHAR": "string", "BIGINT": "int64", "TIMESTAMP": "timestamp[us]",
-                "BOOLEAN": "bool"}  # fmt: skip
+                "BOOLEAN": "bool", "DOUBLE": "double"}  # fmt: skip
 
 
 def _write_parquet(rows: list[tuple], columns: dict[str, str], target: Path, order_by: str):
@@ -199,6 +199,35 @@ def export_ingest_log(settings: Settings) -> Path:
     target = settings.raw / "ingest_log.parquet"
     _write_parquet(rows, INGEST_LOG_COLUMNS, target, order_by="attempt_id")
     _say(f"exported {len(rows)} ingest attempts to {target}")
+    return target
+
+
+# Files still waiting in the inboxes when the build starts (mognad.status.inbox_files), so
+# the operations dashboard can show files nobody has taken (stale: an alarm).
+INBOX_WAITING_COLUMNS: dict[str, str] = {
+    "municipality_code": "VARCHAR",
+    "feed": "VARCHAR",
+    "file": "VARCHAR",
+    "modified_at": "TIMESTAMP",
+    "waiting_minutes": "DOUBLE",
+    "settled": "BOOLEAN",
+    "stale": "BOOLEAN",
+}
+
+
+def export_inbox_waiting(settings: Settings) -> Path:
+    """Write the files waiting in the inboxes now to raw/inbox_waiting.parquet (atomically)."""
+    from mognad.status import inbox_files
+
+    waiting = inbox_files(settings)
+    rows = [
+        tuple(_utc_naive(f[c]) if c == "modified_at" else f[c] for c in INBOX_WAITING_COLUMNS)
+        for f in waiting
+    ]
+    target = settings.raw / "inbox_waiting.parquet"
+    _write_parquet(rows, INBOX_WAITING_COLUMNS, target, order_by="municipality_code, feed, file")
+    stale = sum(1 for f in waiting if f["stale"])
+    _say(f"exported {len(rows)} waiting inbox files ({stale} stale) to {target}")
     return target
 
 
@@ -371,6 +400,7 @@ def prepare_build(settings: Settings) -> Prepared:
     export the verdicts for dbt. Failed batches stay in the raw zone (immutable) but never
     reach staging; they show in ingest_log.reason, fct_quarantine and fct_batch_checks."""
     ingest_log = export_ingest_log(settings)
+    export_inbox_waiting(settings)
     try:
         checked, failed = check_raw_batches(settings)
     except Exception as exc:  # noqa: BLE001 - one line for the CLI and the DAG
@@ -475,7 +505,11 @@ STAGING_MODELS: dict[str, str] = {
     "hr": "stg_hr__employments",
     "kolada": "stg_kolada__values",
 }
-ALWAYS_REBUILT = ("stg_ingest__attempts+", "stg_ingest__batch_checks+")
+ALWAYS_REBUILT = (
+    "stg_ingest__attempts+",
+    "stg_ingest__batch_checks+",
+    "stg_ingest__inbox_waiting+",
+)
 
 
 def _state_file(settings: Settings) -> Path:

@@ -56,6 +56,10 @@ class Settings:
         default_factory=lambda: _float("MOGNAD_ARCHIVE_RETENTION_DAYS", 365.0)
     )
     """Archived originals (they hold personnummer) older than this are purged nightly."""
+    stale_inbox_minutes: float = field(
+        default_factory=lambda: _float("MOGNAD_STALE_INBOX_MINUTES", 30.0)
+    )
+    """A settled file still in an inbox this long after it settled is stale: an alarm."""
     secrets_file: Path = field(default_factory=default_secrets_file)
 
     # --- zones -------------------------------------------------------------------------

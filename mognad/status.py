@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 from mognad.config import FEEDS, Settings
@@ -57,6 +58,54 @@ def open_quarantine(settings: Settings, rows: list[dict] | None = None) -> list[
             continue
         out.append(r)
     return out
+
+
+def inbox_files(settings: Settings, now: float | None = None) -> list[dict]:
+    """Every file waiting in an inbox (names that ingest never takes left out): where it
+    is, how long since it last changed, whether it has settled, and whether it is stale —
+    settled and still there `MOGNAD_STALE_INBOX_MINUTES` after its last change, which
+    means ingest is not taking it (not running, or failing). Oldest first."""
+    from mognad.ingest import candidates, is_ignored
+    from mognad.ingest.receipts import display_name
+
+    now = time.time() if now is None else now
+    stale_after = max(settings.settle_seconds, settings.stale_inbox_minutes * 60)
+    out = []
+    for code, feed, path in candidates(settings):
+        if is_ignored(path.name):
+            continue
+        try:
+            modified = path.lstat().st_mtime
+        except OSError:
+            continue
+        age = max(0.0, now - modified)
+        folder_code = path.parent.parent.name if feed != "_okänd" else path.parent.name
+        out.append(
+            {
+                "municipality_code": display_name(code if code != "_okänd" else folder_code),
+                "feed": display_name(feed if feed != "_okänd" else path.parent.name),
+                "file": display_name(path.name),
+                "modified_at": _iso(dt.datetime.fromtimestamp(modified, dt.UTC)),
+                "waiting_minutes": round(age / 60, 1),
+                "settled": age >= settings.settle_seconds,
+                "stale": age >= stale_after,
+            }
+        )
+    return sorted(out, key=lambda f: -f["waiting_minutes"])
+
+
+def stale_files(settings: Settings, now: float | None = None) -> list[dict]:
+    return [f for f in inbox_files(settings, now) if f["stale"]]
+
+
+def stale_summary(stale: list[dict], minutes: float) -> str:
+    """One line naming the stale files (at most ten), Swedish first."""
+    names = ", ".join(f"{f['municipality_code']}/{f['feed']}/{f['file']}" for f in stale[:10])
+    more = f" (+{len(stale) - 10})" if len(stale) > 10 else ""
+    return (
+        f"{len(stale)} filer har legat i inkorgen längre än {minutes:g} min utan att tas / "
+        f"{len(stale)} files waiting in the inbox longer than {minutes:g} min: {names}{more}"
+    )
 
 
 def _latest_quality(settings: Settings, prefix: str = "marts-") -> dict | None:
@@ -110,6 +159,7 @@ def collect(settings: Settings, now: dt.datetime | None = None) -> dict:
                 "files_quarantined": 0,
                 "open_quarantine": 0,
                 "waiting_in_inbox": 0,
+                "stale_in_inbox": 0,
             },
         )
 
@@ -118,12 +168,14 @@ def collect(settings: Settings, now: dt.datetime | None = None) -> dict:
         for code_dir in sorted(settings.inbox.iterdir()):
             if code_dir.is_dir() and code_dir.name in names:
                 for feed in FEEDS:
-                    folder = code_dir / feed
-                    if folder.is_dir():
-                        e = entry(code_dir.name, feed)
-                        e["waiting_in_inbox"] = sum(
-                            1 for f in folder.iterdir() if f.is_file() and f.name[:1] != "."
-                        )
+                    if (code_dir / feed).is_dir():
+                        entry(code_dir.name, feed)
+    waiting = inbox_files(settings, now.replace(tzinfo=dt.UTC).timestamp())
+    for f in waiting:
+        if f["municipality_code"] in names and f["feed"] in FEEDS:
+            e = entry(f["municipality_code"], f["feed"])
+            e["waiting_in_inbox"] += 1
+            e["stale_in_inbox"] += int(f["stale"])
     for r in rows:
         e = entry(r["municipality_code"], r["feed"])
         e["last_file"], e["last_status"] = r["file"], r["status"]
@@ -159,6 +211,8 @@ def collect(settings: Settings, now: dt.datetime | None = None) -> dict:
             }
             for r in quarantined
         ],
+        "stale_inbox_minutes": settings.stale_inbox_minutes,
+        "stale_inbox": [f for f in waiting if f["stale"]],
         "last_publish": publish,
         "last_validation": _latest_quality(settings, "marts-"),
         "last_raw_gate": _latest_quality(settings, "raw-"),
@@ -180,7 +234,8 @@ def render_table(status: dict) -> str:
                 (e["last_loaded_at"] or "")[:16].replace("T", " "),
                 "" if e["days_since_last_load"] is None else str(e["days_since_last_load"]),
                 str(e["open_quarantine"]),
-                str(e["waiting_in_inbox"]),
+                str(e["waiting_in_inbox"])
+                + (f" ({e['stale_in_inbox']} larm/alarm)" if e.get("stale_in_inbox") else ""),
             ]
         )
     widths = [max(len(h), *(len(r[i]) for r in table)) if table else len(h)
@@ -191,6 +246,14 @@ def render_table(status: dict) -> str:
     if not table:
         lines.append("(inga leveranser ännu / no deliveries yet)")
     lines.append("")
+    stale = status.get("stale_inbox") or []
+    if stale:
+        lines.append("LARM / ALARM: " + stale_summary(stale, status["stale_inbox_minutes"]))
+        for f in stale:
+            lines.append(
+                f"  {f['municipality_code']}/{f['feed']}  {f['file']}  "
+                f"väntat/waiting {f['waiting_minutes']:g} min"
+            )
     q = status["open_quarantine"]
     lines.append(f"Öppna karantänfiler / open quarantine items: {len(q)}")
     for r in q:

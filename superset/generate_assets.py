@@ -488,6 +488,37 @@ JOIN marts.dim_municipality AS m ON m.municipality_code = f.municipality_code
 )
 
 dataset(
+    "inbox",
+    0xA0,
+    "vantande_filer",
+    "Filer som väntar i kommunernas inkorgar när bygget kördes (marts.fct_inbox_waiting); "
+    "gamla = har legat längre än MOGNAD_STALE_INBOX_MINUTES utan att tas.",
+    """
+SELECT
+  f.municipality_code,
+  m.municipality_name AS kommun,
+  f.feed,
+  f.file,
+  strftime(f.modified_at, '%Y-%m-%d %H:%M') AS senast_andrad,
+  f.waiting_minutes,
+  CASE WHEN f.stale THEN 'LARM: tas inte' WHEN f.settled THEN 'väntar' ELSE 'skrivs' END
+    AS lage
+FROM marts.fct_inbox_waiting AS f
+JOIN marts.dim_municipality AS m ON m.municipality_code = f.municipality_code
+""",
+    [
+        ("municipality_code", "VARCHAR", "Kommunkod"),
+        ("kommun", "VARCHAR", "Kommun"),
+        ("feed", "VARCHAR", "Flöde"),
+        ("file", "VARCHAR", "Fil"),
+        ("senast_andrad", "VARCHAR", "Senast ändrad"),
+        ("waiting_minutes", "DOUBLE", "Väntat (min)"),
+        ("lage", "VARCHAR", "Läge"),
+    ],
+    [("filer", "COUNT(*)", "Filer", ",d")],
+)
+
+dataset(
     "checks",
     0x1A,
     "kvalitetskontroller",
@@ -1311,6 +1342,23 @@ chart(
     50,
 )
 chart(
+    0xA1,
+    D6,
+    "inbox",
+    "Filer som väntar i inkorgen",
+    "Filer som låg kvar i en inkorg när bygget kördes. 'LARM: tas inte' = filen har legat "
+    "längre än MOGNAD_STALE_INBOX_MINUTES (30 min) utan att läsas in: kontrollera att "
+    "inläsningen körs. Tom tabell = inga filer väntar.",
+    "table",
+    table(
+        ["kommun", "feed", "file", "senast_andrad", "waiting_minutes", "lage"],
+        [],
+        [("waiting_minutes", False)],
+    ),
+    12,
+    40,
+)
+chart(
     0x75,
     D6,
     "checks",
@@ -1433,8 +1481,9 @@ DASHBOARDS = [
         n=0x78,
         slug=D6,
         title="Dataleveranser",
-        intro="För länets datateam: senaste leverans per kommun och flöde, färskhet, filer i "
-        "karantän med orsak och kvalitetskontrollernas utfall.",
+        intro="För länets datateam: senaste leverans per kommun och flöde, färskhet, filer som "
+        "väntar i inkorgen (larm när en fil inte tas), filer i karantän med orsak och "
+        "kvalitetskontrollernas utfall.",
         filters=[],
     ),
 ]

@@ -73,3 +73,22 @@ def verdict(sources: list[str], succeeded: list[str], allowed: float | None = No
     allowed = max_failed_share() if allowed is None else allowed
     failed = sorted(set(sources) - set(succeeded))
     return Verdict(len(sources), failed, allowed)
+
+
+class StaleInbox(RuntimeError):
+    """Settled files have waited in an inbox longer than MOGNAD_STALE_INBOX_MINUTES."""
+
+
+def inbox_health(settings: Settings) -> str:
+    """The nightly health check: fail, naming the files, when settled files still wait in
+    an inbox after MOGNAD_STALE_INBOX_MINUTES (ingest is not running, or not taking them)."""
+    from mognad.status import inbox_files, stale_summary
+
+    waiting = inbox_files(settings)
+    stale = [f for f in waiting if f["stale"]]
+    if stale:
+        raise StaleInbox(stale_summary(stale, settings.stale_inbox_minutes))
+    return (
+        f"inkorgarna OK / inboxes OK: {len(waiting)} filer väntar / files waiting, "
+        f"ingen längre än / none longer than {settings.stale_inbox_minutes:g} min"
+    )

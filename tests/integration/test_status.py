@@ -66,3 +66,37 @@ def test_status_on_an_empty_home(tmp_path):
     status = collect(settings)
     assert status["feeds"] == [] and status["open_quarantine"] == []
     assert "inga leveranser" in render_table(status)
+
+
+def test_a_file_left_in_the_inbox_becomes_stale(tmp_path, monkeypatch, capsys):
+    """A settled file that nobody takes is an alarm once it has waited
+    MOGNAD_STALE_INBOX_MINUTES: in the table, in --json, and not before."""
+    import os
+    import time
+
+    settings = make_settings(tmp_path / "home", stale_inbox_minutes=30.0)
+    folder = settings.inbox / "2281" / "survey"
+    folder.mkdir(parents=True)
+    old, fresh = folder / "gammal.csv", folder / "färsk.csv"
+    old.write_text("x", encoding="utf-8")
+    fresh.write_text("x", encoding="utf-8")
+    (folder / "halv.csv.part").write_text("x", encoding="utf-8")  # never taken: no alarm
+    past = time.time() - 31 * 60
+    os.utime(old, (past, past))
+    os.utime(folder / "halv.csv.part", (past, past))
+    status = collect(settings)
+    assert [(f["municipality_code"], f["feed"], f["file"]) for f in status["stale_inbox"]] == [
+        ("2281", "survey", "gammal.csv")
+    ]
+    assert status["stale_inbox"][0]["waiting_minutes"] >= 31
+    [entry] = status["feeds"]
+    assert (entry["waiting_in_inbox"], entry["stale_in_inbox"]) == (2, 1)
+    text = render_table(status)
+    assert "LARM / ALARM" in text and "2281/survey/gammal.csv" in text
+    assert "färsk.csv" not in text.split("LARM / ALARM", 1)[1]
+
+    monkeypatch.setenv("MOGNAD_HOME", str(settings.home))
+    monkeypatch.setenv("MOGNAD_SECRETS_FILE", str(settings.secrets_file))
+    monkeypatch.setenv("MOGNAD_STALE_INBOX_MINUTES", "40")
+    assert main(["status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["stale_inbox"] == []  # 31 min < 40
