@@ -9,15 +9,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import multiprocessing
 import os
 import shutil
 import sqlite3
 import stat
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -218,32 +215,33 @@ class Ingestor:
         return report
 
     def _take_in_parallel(self, buckets: list[list], now: float, report: IngestReport) -> None:
-        """Many files: one process per bucket of municipalities (a municipality's files stay
-        in one process, in order, so versions and duplicates are decided as in one run).
-        Each process has its own ledger connection; SQLite serialises their writes."""
+        """Many files: one worker process per bucket of municipalities (a municipality's
+        files stay in one process, in order, so versions and duplicates are decided as in one
+        run). Each process has its own ledger connection; SQLite serialises their writes.
+        The workers are fresh interpreters (``mognad.ingest.worker``), never forks or
+        ``multiprocessing`` children of this process."""
+        from mognad.ingest import worker
+
         self.ledger.close()  # never carry a SQLite connection into another process
         self.progress(
             f"  {sum(map(len, buckets))} filer/files i/in {len(buckets)} processer/processes"
         )
-        quiet = self.progress is _quiet
-        ctx = multiprocessing.get_context("spawn")
         parts: list[IngestReport] = []
-        with ProcessPoolExecutor(len(buckets), mp_context=ctx) as pool:
-            futures = [
-                pool.submit(_take_part, self.settings, bucket, now, quiet) for bucket in buckets
-            ]
-            for future in futures:
-                try:
-                    parts.append(future.result())
-                except BrokenProcessPool:
-                    msg = (
-                        "en ingest-process avbröts; dess filer ligger kvar i inkorgen och "
-                        "slutförs nästa körning / an ingest process died; its files are kept "
-                        "in the inbox and finished by the next run"
-                    )
-                    if msg not in report.failed:
-                        report.failed.append(msg)
-                        self.progress("  " + msg)
+        for bucket, result in zip(
+            buckets, worker.run_buckets(self.settings, buckets, now, self.progress), strict=True
+        ):
+            if result.report is not None:
+                parts.append(result.report)
+                continue
+            codes = ", ".join(sorted({display_name(c) for c, _, _ in bucket}))
+            msg = (
+                f"en ingest-process avbröts ({result.failure}); dess filer ({codes}) ligger "
+                f"kvar i inkorgen och slutförs nästa körning / an ingest process died "
+                f"({result.failure}); its files ({codes}) are kept in the inbox and finished "
+                f"by the next run"
+            )
+            report.failed.append(msg)
+            self.progress("  " + msg)
         order = {(c, f, str(p)): i for b in buckets for i, (c, f, p) in enumerate(b)}
         for part in parts:
             report.outcomes.extend(part.outcomes)
@@ -532,17 +530,29 @@ class Ingestor:
 
 
 PARALLEL_MIN_FILES = 200
-"""Fewer waiting files are taken in this process (starting workers costs about a second)."""
+"""Fewer waiting files are taken in this process (starting workers costs about a second);
+``MOGNAD_INGEST_PARALLEL_MIN_FILES`` overrides it (the tests use both sides cheaply)."""
+
+
+def parallel_min_files() -> int:
+    raw = os.environ.get("MOGNAD_INGEST_PARALLEL_MIN_FILES", "").strip()
+    try:
+        return max(1, int(raw)) if raw else PARALLEL_MIN_FILES
+    except ValueError:
+        return PARALLEL_MIN_FILES
 
 
 def _quiet(_msg: str) -> None:
     pass
 
 
-def _partition(found: list, workers: int) -> list[list]:
+def _partition(found: list, workers: int, min_files: int | None = None) -> list[list]:
     """The files in ``workers`` buckets of whole municipalities, balanced by bytes; one
-    bucket when there are few files or one worker."""
-    if workers <= 1 or len(found) < PARALLEL_MIN_FILES:
+    bucket when there are fewer than ``min_files`` (default :func:`parallel_min_files`)
+    files or one worker."""
+    if min_files is None:
+        min_files = parallel_min_files()
+    if workers <= 1 or len(found) < min_files:
         return [found]
     by_code: dict[str, list] = {}
     for entry in found:
@@ -566,9 +576,10 @@ def _partition(found: list, workers: int) -> list[list]:
     return [b for b in buckets if b]
 
 
-def _take_part(settings: Settings, found: list, now: float, quiet: bool) -> IngestReport:
-    """A worker process: take its bucket of files as one run would."""
-    progress = _quiet if quiet else (lambda msg: print(msg, flush=True))
+def _take_part(
+    settings: Settings, found: list, now: float, progress: Callable[[str], None]
+) -> IngestReport:
+    """In a worker process (``mognad.ingest.worker``): take its bucket as one run would."""
     ingestor = Ingestor(settings, progress)
     report = IngestReport()
     try:
