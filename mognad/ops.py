@@ -4,9 +4,14 @@
     add_municipalities(settings, codes)     create inbox folders for municipalities
     backfill(settings, code, feed, files)   copy historical files into a municipality's inbox
     rotate_key(settings)                    new pseudonym key; the old one kept as _PREVIOUS
+    rotate_archive_key(settings)            new archive key; every stored original re-encrypted
     purge_archive(settings, days, apply)    delete archived deliveries that are safe to delete
+    show_original(settings, file, out)      decrypt one stored original for an administrator
+    encrypt_zones(settings)                 encrypt clear-text originals of earlier versions
 
-None of them deletes a delivered file without a durable copy elsewhere.
+None of them deletes a delivered file without a durable copy elsewhere. The archive and
+quarantine hold encrypted copies (mognad.vault); every function here that reads one
+decrypts it, and writes what it takes out of a zone with mode 0600.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mognad import vault
 from mognad.config import FEEDS, Settings
 from mognad.reference import municipalities
 from mognad.secrets import GENERATORS, read_secrets, write_secrets
@@ -45,24 +51,47 @@ def _original_name(stored: Path) -> str:
 
 def find_quarantined(settings: Settings, file: str) -> Path:
     """A quarantined file by path, by its stored name, or by its original name (latest)."""
+    return find_stored(settings, file, (settings.quarantine,))
+
+
+def find_stored(settings: Settings, file: str, zones: tuple[Path, ...] | None = None) -> Path:
+    """A stored original (archive, quarantine) by path, by its stored name, or by its
+    original name (the latest)."""
+    zones = zones or (settings.archive, settings.quarantine)
     candidate = Path(file)
-    if candidate.is_file() and settings.quarantine.resolve() in candidate.resolve().parents:
+    if candidate.is_file() and any(z.resolve() in candidate.resolve().parents for z in zones):
         return candidate.resolve()
-    zone = settings.quarantine
-    matches = [p for p in zone.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    matches = [
+        p
+        for zone in zones
+        if zone.is_dir()
+        for p in zone.rglob("*")
+        if p.is_file() and not p.is_symlink() and not p.name.startswith(".")
+    ]
     exact = [p for p in matches if p.name == file]
     by_name = sorted((p for p in matches if _original_name(p) == file), key=lambda p: p.name)
     if exact:
         return exact[0].resolve()
     if by_name:
         return by_name[-1].resolve()
-    raise OpsError(f"ingen fil i karantän heter / no quarantined file named {file!r}")
+    where = "i karantän / quarantined" if len(zones) == 1 else "lagrad / stored"
+    raise OpsError(f"ingen fil {where} heter / no file named {file!r}")
+
+
+def _refuse_note(settings: Settings, src: Path) -> None:
+    if vault.stored_kind(src) == vault.KIND_NOTE:
+        note = vault.read_original(src, vault.keyring(settings)).decode("utf-8", "replace")
+        raise OpsError(
+            "leveransen var ingen vanlig fil, bara en anteckning sparades / the delivery was "
+            f"not a regular file, only a note was kept: {note.strip()}"
+        )
 
 
 def requeue(settings: Settings, file: str, to_code: str | None = None) -> Path:
     """Move a quarantined file back into its inbox folder (after a fix), under its original
     name. `to_code` moves it to another municipality's folder (a file dropped in the wrong
-    place). The quarantine copy is moved, not copied: the ledger keeps the attempt."""
+    place). The quarantine copy is decrypted into the inbox (mode 0600) and then removed:
+    moved, not copied; the ledger keeps the attempt."""
     src = find_quarantined(settings, file)
     rel = src.relative_to(settings.quarantine.resolve())
     code, feed = rel.parts[0], rel.parts[1] if len(rel.parts) > 2 else "_okänd"
@@ -79,9 +108,20 @@ def requeue(settings: Settings, file: str, to_code: str | None = None) -> Path:
     dest = settings.inbox / code / feed / _original_name(src)
     if dest.exists():
         raise OpsError(f"{dest} finns redan / already exists")
+    _refuse_note(settings, src)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(src), dest)
+    vault.decrypt_to(src, dest, vault.keyring(settings))
+    src.unlink()
+    _fsync_dir(src.parent)
     return dest
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 # --- municipalities -----------------------------------------------------------------------
@@ -108,7 +148,9 @@ def add_municipalities(
 
 def backfill(settings: Settings, code: str, feed: str, files: list[Path]) -> list[Path]:
     """Copy historical files into a municipality's inbox; `mognad ingest` takes them as any
-    delivery (same checks, receipts, duplicates recognised by content)."""
+    delivery (same checks, receipts, duplicates recognised by content). A stored original
+    from an archive or quarantine (encrypted) is decrypted on the way, under its original
+    name (mode 0600)."""
     if code not in municipalities():
         raise OpsError(f"okänd kommunkod / unknown municipality code {code!r}")
     if feed not in FEEDS:
@@ -120,12 +162,17 @@ def backfill(settings: Settings, code: str, feed: str, files: list[Path]) -> lis
         f = Path(f)
         if not f.is_file():
             raise OpsError(f"ingen fil / not a file: {f}")
-        dest = folder / f.name
+        sealed = vault.is_sealed(f)
+        dest = folder / (_original_name(f) if sealed else f.name)
         if dest.exists():
             raise OpsError(f"{dest} finns redan / already exists")
-        tmp = folder / f".{f.name}.part"
-        shutil.copyfile(f, tmp)
-        os.replace(tmp, dest)
+        if sealed:
+            _refuse_note(settings, f)
+            vault.decrypt_to(f, dest, vault.keyring(settings))
+        else:
+            tmp = folder / f".{f.name}.part"
+            shutil.copyfile(f, tmp)
+            os.replace(tmp, dest)
         out.append(dest)
     return out
 
@@ -189,6 +236,107 @@ def rotate_key(settings: Settings) -> str:
     return str(path)
 
 
+# --- archive key ----------------------------------------------------------------------------
+
+ARCHIVE_ROTATE_EXPLANATION = f"""\
+Byta arkivnyckel / rotate the archive key
+
+Arkivet och karantänen har varje levererad fil krypterad med arkivnyckeln
+({vault.ARCHIVE_KEY}). Ett byte skriver en ny nyckel i hemlighetsfilen, sparar den gamla
+som {vault.PREVIOUS_ARCHIVE_KEY} och krypterar om varje lagrad fil med den nya, en fil i
+taget (atomiskt): avbryts bytet kan varje fil ändå öppnas, med den gamla eller den nya
+nyckeln, och samma kommando fortsätter där det slutade. När alla filer är omkrypterade tas
+den gamla nyckeln bort ur hemlighetsfilen. Pseudonymerna påverkas inte. Kör gärna när
+inläsningen står still (pausa DAG:en mognad_pipeline); spara en kopia av hemlighetsfilen
+före bytet om äldre säkerhetskopior av arkivet ska gå att öppna.
+
+The archive and quarantine hold every delivered file encrypted with the archive key. A
+rotation writes a new key into the secrets file, keeps the old one as
+{vault.PREVIOUS_ARCHIVE_KEY} and re-encrypts every stored file with the new key, one file at
+a time (atomically): if it stops, every file still opens with the old or the new key, and
+the same command resumes. Once every file is re-encrypted the old key is removed from the
+secrets file. Pseudonyms are not affected. Best run while ingest is paused; keep a copy of
+the secrets file from before the rotation if older archive backups must stay readable.
+
+Kör / run:  mognad rotate-key --archive --yes
+"""
+
+
+@dataclass
+class ArchiveRotation:
+    secrets_file: str
+    resumed: bool
+    finished: bool
+    report: vault.ZoneReport
+
+
+def rotate_archive_key(settings: Settings) -> ArchiveRotation:
+    """Rotate the archive key: a new ``MOGNAD_ARCHIVE_KEY``, the old one kept as
+    ``MOGNAD_ARCHIVE_KEY_PREVIOUS`` while every stored original is re-encrypted (each file
+    atomically, so a stopped rotation leaves every file readable and is resumed by the
+    next call, which finds the previous key still there). The previous key is removed only
+    when no file needs it any more."""
+    if os.environ.get(vault.ARCHIVE_KEY):
+        raise OpsError(
+            f"{vault.ARCHIVE_KEY} är satt i miljön och går före hemlighetsfilen; byt den där "
+            "/ the key is set in the environment, which overrides the secrets file; rotate it there"
+        )
+    path = settings.secrets_file
+    current = read_secrets(path)
+    if not current.get(vault.ARCHIVE_KEY):
+        raise OpsError(f"ingen arkivnyckel i / no archive key in {path}; kör / run `mognad setup`")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    resumed = bool(current.get(vault.PREVIOUS_ARCHIVE_KEY))
+    if not resumed:
+        current[vault.PREVIOUS_ARCHIVE_KEY] = current[vault.ARCHIVE_KEY]
+        current[vault.ARCHIVE_KEY] = GENERATORS[vault.ARCHIVE_KEY]()
+        write_secrets(
+            path,
+            current,
+            note=f"Archive key rotation started {stamp} (mognad rotate-key --archive); the old "
+            f"key stays in {vault.PREVIOUS_ARCHIVE_KEY} until every stored file is re-encrypted.",
+        )
+    keys = vault.load_keyring(path)
+    zones = (settings.archive, settings.quarantine)
+    report = vault.seal_zones(zones, keys, reencrypt=True)
+    if not report.failed:
+        # a second pass: an ingest that read the old key just before the switch may have
+        # stored a file with it while the first pass ran
+        again = vault.seal_zones(zones, keys, reencrypt=True)
+        report.reencrypted += again.reencrypted
+        report.encrypted += again.encrypted
+        report.notes += again.notes
+        report.failed = again.failed
+    finished = not report.failed
+    if finished:
+        done = read_secrets(path)
+        done.pop(vault.PREVIOUS_ARCHIVE_KEY, None)
+        write_secrets(
+            path,
+            done,
+            note=f"Archive key rotated {stamp} (mognad rotate-key --archive); every stored "
+            "original re-encrypted, the old key removed.",
+        )
+    return ArchiveRotation(str(path), resumed, finished, report)
+
+
+def encrypt_zones(settings: Settings) -> vault.ZoneReport:
+    """Encrypt the clear-text originals (and links) earlier versions left in the archive and
+    quarantine, and set the modes (folders 0700, files 0600). Safe to run at any time."""
+    return vault.seal_zones((settings.archive, settings.quarantine), vault.keyring(settings))
+
+
+def show_original(settings: Settings, file: str, out: Path) -> tuple[Path, int, int | None]:
+    """Decrypt one stored original (archive or quarantine) to ``out`` (mode 0600, never
+    over an existing file). Returns (stored file, bytes written, kind)."""
+    src = find_stored(settings, file)
+    out = Path(out)
+    if out.exists() or out.is_symlink():
+        raise OpsError(f"{out} finns redan / already exists")
+    written = vault.decrypt_to(src, out, vault.keyring(settings))
+    return src, written, vault.stored_kind(src)
+
+
 # --- archive retention --------------------------------------------------------------------
 
 
@@ -197,6 +345,8 @@ class PurgePlan:
     delete: list[Path] = field(default_factory=list)
     keep: list[tuple[Path, str]] = field(default_factory=list)  # (file, why kept)
     bytes: int = 0
+    encrypted: vault.ZoneReport | None = None  # clear-text originals encrypted first
+    encrypt_error: str | None = None
 
 
 def plan_purge(
@@ -251,8 +401,17 @@ def purge_log_path(settings: Settings) -> Path:
 
 def purge_archive(settings: Settings, older_than_days: float, apply: bool = False) -> PurgePlan:
     """Delete what :func:`plan_purge` allows (only with ``apply``); every applied purge is
-    logged as one JSON line in ``state/purge_log.jsonl`` (file names and counts, no content)."""
+    logged as one JSON line in ``state/purge_log.jsonl`` (file names and counts, no content).
+    An applied purge (the nightly housekeeping) first encrypts clear-text originals that
+    earlier versions left (:func:`encrypt_zones`)."""
+    encrypted, error = None, None
+    if apply:
+        try:
+            encrypted = encrypt_zones(settings)
+        except vault.NoArchiveKey as exc:
+            error = str(exc)
     plan = plan_purge(settings, older_than_days)
+    plan.encrypted, plan.encrypt_error = encrypted, error
     if apply:
         deleted = []
         for f in plan.delete:
@@ -359,7 +518,14 @@ def cmd_backfill(args, settings: Settings) -> int:
     return 0
 
 
+def _say_zone_failures(report: vault.ZoneReport) -> None:
+    for path, why in report.failed[:20]:
+        _say(f"  misslyckades / failed: {path}: {why}")
+
+
 def cmd_rotate_key(args, settings: Settings) -> int:
+    if args.archive:
+        return _rotate_archive_key(args, settings)
     if not args.yes:
         _say(ROTATE_EXPLANATION)
         _say("Inget ändrat utan --yes / nothing changed without --yes")
@@ -372,8 +538,51 @@ def cmd_rotate_key(args, settings: Settings) -> int:
     return 0
 
 
+def _rotate_archive_key(args, settings: Settings) -> int:
+    if not args.yes:
+        _say(ARCHIVE_ROTATE_EXPLANATION)
+        _say("Inget ändrat utan --yes / nothing changed without --yes")
+        return 2
+    result = rotate_archive_key(settings)
+    if result.resumed:
+        _say("Ett avbrutet nyckelbyte fortsätter / resuming an interrupted rotation")
+    _say(result.report.summary())
+    if not result.finished:
+        _say_zone_failures(result.report)
+        _say(f"Bytet är inte klart: den gamla nyckeln finns kvar som / the rotation is not "
+             f"finished: the old key is kept as {vault.PREVIOUS_ARCHIVE_KEY}; rätta felen och "
+             "kör igen / fix the failures and run again.")  # fmt: skip
+        return 1
+    _say(f"Ny arkivnyckel i / new archive key in {result.secrets_file}; alla lagrade filer "
+         "omkrypterade, den gamla nyckeln borttagen / every stored file re-encrypted, the "
+         "old key removed.")  # fmt: skip
+    return 0
+
+
+def cmd_archive_show(args, settings: Settings) -> int:
+    src, written, kind = show_original(settings, args.file, Path(args.output))
+    note = ""
+    if kind == vault.KIND_NOTE:
+        note = ", en anteckning (ingen vanlig fil levererades) / a note (no regular file)"
+    _say(f"{src} -> {args.output}: {written} bytes{note}")
+    _say("Innehåller personnummer i klartext: radera filen när du är klar / holds personnummer "
+         "in clear text: delete the file when done.")  # fmt: skip
+    return 0
+
+
+def cmd_archive_encrypt(args, settings: Settings) -> int:
+    report = encrypt_zones(settings)
+    _say(report.summary())
+    _say_zone_failures(report)
+    return 1 if report.failed else 0
+
+
 def cmd_purge_archive(args, settings: Settings) -> int:
     plan = purge_archive(settings, args.older_than, apply=args.apply)
+    if plan.encrypt_error:
+        _say(f"  okrypterade original kvar / clear-text originals left: {plan.encrypt_error}")
+    elif plan.encrypted and plan.encrypted.changed:
+        _say(f"  kryptering först / encrypted first: {plan.encrypted.summary()}")
     verb = "raderade / deleted" if args.apply else "skulle raderas / would delete"
     for f in plan.delete:
         _say(f"  {verb}: {f}")
@@ -410,12 +619,24 @@ def register(sub) -> None:
     p.add_argument("municipality", metavar="KOD")
     p.add_argument("feed", choices=FEEDS)
     p.add_argument("files", nargs="+", metavar="FILE")
-    p = sub.add_parser("rotate-key", help="new pseudonym key (explains; needs --yes)")
+    p = sub.add_parser("rotate-key", help="new pseudonym or archive key (explains; needs --yes)")
     p.add_argument("--yes", action="store_true", help="really rotate")
+    p.add_argument(
+        "--archive",
+        action="store_true",
+        help="rotate the archive key and re-encrypt every stored original (resumable)",
+    )
     p = sub.add_parser("purge-archive", help="delete old archived files already in the raw zone")
     p.add_argument("--older-than", type=float, required=True, metavar="DAYS")
     p.add_argument("--apply", action="store_true", help="delete (default: dry run)")
     p.add_argument("--verbose", action="store_true", help="list kept files and why")
+    p = sub.add_parser("archive-show", help="decrypt one stored original (archive, quarantine)")
+    p.add_argument("file", metavar="FILE", help="path or name in archive/ or quarantine/")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="new file (mode 0600)")
+    sub.add_parser(
+        "archive-encrypt",
+        help="encrypt clear-text originals left by earlier versions; fix modes",
+    )
 
 
 COMMANDS = {
@@ -428,4 +649,6 @@ COMMANDS = {
     "backfill": cmd_backfill,
     "rotate-key": cmd_rotate_key,
     "purge-archive": cmd_purge_archive,
+    "archive-show": cmd_archive_show,
+    "archive-encrypt": cmd_archive_encrypt,
 }

@@ -117,36 +117,37 @@ the inbox; a batch also ends after ``BATCH_SECONDS``, so receipts never wait lon
 BATCH_SECONDS = 5.0
 
 
-def _durable_copy(src: Path, dest: Path, data: bytes | None = None) -> None:
-    """A durable copy of what was delivered: the bytes that were read (``data``), else the
-    file itself (a hard link when it is too large to copy cheaply), a symbolic link as a
-    link (never followed), anything else (a FIFO, a device) as a note saying what it was."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.tmp")
-    tmp.unlink(missing_ok=True)
-    try:
-        st = src.lstat()
-        if stat.S_ISLNK(st.st_mode):
-            os.symlink(os.readlink(src), tmp)
-        elif not stat.S_ISREG(st.st_mode):
-            tmp.write_text(f"not a regular file (mode {stat.filemode(st.st_mode)})\n")
-        elif data is not None:
-            with open(tmp, "wb") as f:
-                f.write(data)
-                f.flush()
-                durable.fsync_fd(f.fileno())
-        else:
-            try:
-                os.link(src, tmp)
-            except OSError:
-                shutil.copyfile(src, tmp, follow_symlinks=False)
-                with open(tmp, "rb") as f:
-                    durable.fsync_fd(f.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    durable.fsync_dir(dest.parent)
+def _durable_copy(src: Path, dest: Path, data: bytes | None = None, settings=None) -> None:
+    """A durable, encrypted copy of what was delivered (``mognad.vault``: AES-GCM under the
+    archive key, streamed; file 0600 in folders 0700): the bytes that were read (``data``),
+    else the file itself, streamed in chunks (never read whole into memory; no hard link,
+    which would keep the clear text); a symbolic link (never followed) or anything else (a
+    FIFO, a device; never opened) as a sealed note saying what it was. Without an archive
+    key nothing is stored (``NoArchiveKey``, an ``OSError``: the file stays in the inbox)."""
+    from mognad import vault
+
+    if settings is None:
+        settings = Settings()
+    keys = vault.keyring(settings)
+    keys.require_current()
+    zone = next((z for z in (settings.archive, settings.quarantine) if z in dest.parents), None)
+    vault.private_folder(dest.parent, zone)
+    st = src.lstat()
+    if stat.S_ISLNK(st.st_mode):
+        note = vault.link_note(os.readlink(src))
+        vault.seal(dest, keys, data=note, kind=vault.KIND_NOTE)
+    elif not stat.S_ISREG(st.st_mode):
+        vault.seal(dest, keys, data=vault.special_note(st.st_mode), kind=vault.KIND_NOTE)
+    elif data is not None:
+        vault.seal(dest, keys, data=data)
+    else:
+        # O_NOFOLLOW/O_NONBLOCK: a file swapped for a link or a FIFO since lstat is neither
+        # followed nor waited on
+        fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb", buffering=0) as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise NotSettled(display_name(src.name))
+            vault.seal(dest, keys, stream=f)
 
 
 def _sha256_file(path: Path) -> str:
@@ -410,7 +411,7 @@ class Ingestor:
             / short_name(display_name(feed))
             / f"{attempt_id}__{short_name(name)}"
         )
-        _durable_copy(path, stored, data)
+        _durable_copy(path, stored, data, self.settings)
         _fault("durable_copy")
         load_id = None
         attribution = _attribution(feed, sheet if parsed else None)
