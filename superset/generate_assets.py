@@ -2,7 +2,8 @@
 
 The YAML in ``superset/assets/`` is what gets imported and reviewed; this script is how it
 is written, so six dashboards stay consistent (UUIDs, layouts, Swedish labels, the
-"färre än 5" convention). Run: ``.venv/pipeline/bin/python superset/generate_assets.py``.
+`..` convention for hidden values, as Kolada shows them).
+Run: ``.venv/pipeline/bin/python superset/generate_assets.py``.
 Edits made in the Superset UI can be exported and copied over the generated files, but the
 next generation overwrites them: change this script instead.
 """
@@ -16,7 +17,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent / "assets"
 DB_UUID = "3f0c6a52-7d4e-4b8a-9c1d-6d2b8a1e0001"
-FEWER = "färre än 5"
+# A hidden value reads the same whatever hid it (too few persons, or protecting another
+# cell): a reason would tell an attacker which cells are the small ones.
+HIDDEN = ".."
 
 
 def uid(n: int) -> str:
@@ -24,10 +27,10 @@ def uid(n: int) -> str:
 
 
 def num_text(expr: str, suppressed: str, decimals: int = 1) -> str:
-    """A number as Swedish text, or 'färre än 5' when the cell is suppressed."""
+    """A number as Swedish text (rounded for display), or '..' when hidden or missing."""
     fmt = f"%.{decimals}f" if decimals else "%d"
     return (
-        f"CASE WHEN {suppressed} THEN '{FEWER}' WHEN {expr} IS NULL THEN NULL "
+        f"CASE WHEN {suppressed} OR {expr} IS NULL THEN '{HIDDEN}' "
         f"ELSE replace(printf('{fmt}', {expr}), '.', ',') END"
     )
 
@@ -57,8 +60,8 @@ dataset(
     0x10,
     "mognadsindex_kommun",
     "Mognadsindex per kommun, mätomgång, instrument, målgrupp, dimension och kategori "
-    "(marts.fct_maturity). Undertryckta celler är tomma i talkolumnerna och 'färre än 5' i "
-    "textkolumnerna, aldrig noll.",
+    "(marts.fct_maturity). Dolda celler är tomma i talkolumnerna och '..' i "
+    "textkolumnerna (uppgift saknas eller för få svar), aldrig noll.",
     f"""
 SELECT
   f.municipality_code,
@@ -107,7 +110,7 @@ dataset(
     0x11,
     "mognad_forandring",
     "Förändring sedan 0-mätningen (marts.fct_maturity_progress); senaste = kommunens senaste "
-    "mätomgång för instrumentet. Undertryckta celler: tomma tal, 'färre än 5' som text.",
+    "mätomgång för instrumentet. '..' = uppgift saknas eller för få svar.",
     f"""
 SELECT
   f.municipality_code,
@@ -162,7 +165,8 @@ dataset(
     "region",
     0x12,
     "mognad_lansnitt",
-    "Länets genomsnitt (marts.fct_maturity_region). Undertryckta celler är tomma.",
+    "Länets genomsnitt (marts.fct_maturity_region). Dolda värden (uppgift saknas eller för "
+    "få svar) är tomma.",
     """
 SELECT
   f.county_code,
@@ -198,8 +202,7 @@ dataset(
     "gender",
     0x13,
     "mognad_kon",
-    "Mognadsindex per kön (marts.fct_maturity_gender). Undertryckta celler: tomma tal, "
-    "'färre än 5' som text.",
+    "Mognadsindex per kön (marts.fct_maturity_gender). '..' = uppgift saknas eller för få svar.",
     f"""
 SELECT
   f.municipality_code,
@@ -289,7 +292,7 @@ dataset(
     0x15,
     "utbildningstackning",
     "Andel anställda med minst en genomförd utbildning, kumulativt (marts.fct_training_coverage). "
-    "Undertryckta celler: tomma tal, 'färre än 5' som text.",
+    "'..' = uppgift saknas eller för få svar.",
     f"""
 SELECT
   f.municipality_code,
@@ -836,7 +839,7 @@ chart(
     "maturity",
     "Mognadsindex per kommun och mätomgång",
     "Övergripande mognadsindex (alla dimensioner och kategorier) per kommun, en stapel per "
-    "mätomgång. Undertryckta celler (färre än 5 svarande) saknar stapel, de är aldrig noll.",
+    "mätomgång. Dolda värden (uppgift saknas eller för få svar) saknar stapel, aldrig noll.",
     "echarts_timeseries_bar",
     bar("kommun", ["wave"], "mognadsindex", TOTAL, "Mognadsindex (0–100)", "Kommun"),
     12,
@@ -848,7 +851,7 @@ chart(
     "progress",
     "Senaste mätningen jämfört med 0-mätningen",
     "Övergripande index vid kommunens 0-mätning och i den senaste mätomgången, och "
-    "förändringen i procentenheter. 'färre än 5' = undertryckt cell.",
+    "förändringen i procentenheter. '..' = uppgift saknas eller för få svar.",
     "table",
     table(
         ["kommun", "baseline_wave", "nollmatning_text", "wave", "senaste_text", "forandring_text"],
@@ -864,7 +867,7 @@ chart(
     "progress",
     "Förändring sedan 0-mätningen (procentenheter)",
     "Förändring i övergripande index från 0-mätningen till den senaste mätomgången. "
-    "Undertryckta celler saknar stapel.",
+    "Dolda värden (uppgift saknas eller för få svar) saknar stapel.",
     "echarts_timeseries_bar",
     bar(
         "kommun",
@@ -884,7 +887,7 @@ chart(
     "maturity",
     "Mognadsindex och svarande per kommun",
     "Övergripande mognadsindex och antal svarande per kommun och mätomgång. "
-    "'färre än 5' betyder att cellen är undertryckt.",
+    "'..' = uppgift saknas eller för få svar.",
     "table",
     table(
         ["kommun", "wave", "mognadsindex_text", "svarande_text"],
@@ -921,8 +924,8 @@ chart(
     D1,
     "gender",
     "Mognadsindex per kön och kommun, senaste mätomgången",
-    "Övergripande index per kön i kommunens senaste mätomgång. Undertryckta celler (färre än "
-    "5 svarande) saknar stapel.",
+    "Övergripande index per kön i kommunens senaste mätomgång. Dolda värden (uppgift "
+    "saknas eller för få svar) saknar stapel.",
     "echarts_timeseries_bar",
     bar(
         "kommun",
@@ -1006,7 +1009,7 @@ chart(
     "profile",
     "Styrkor och svagheter jämfört med länet",
     "Kategorier där kommunen ligger klart över (styrka) eller under (svaghet) länets index i "
-    "senaste mätomgången. 'färre än 5' = undertryckt cell.",
+    "senaste mätomgången. '..' = uppgift saknas eller för få svar.",
     "table",
     table(
         [
@@ -1060,7 +1063,7 @@ chart(
     "maturity",
     "Mognadsindex per målgrupp och kommun, senaste mätomgången",
     "Övergripande index för förtroendevalda, chefer och medarbetare i kommunens senaste "
-    "mätomgång. Undertryckta celler (färre än 5 svarande) saknar stapel.",
+    "mätomgång. Dolda värden (uppgift saknas eller för få svar) saknar stapel.",
     "echarts_timeseries_bar",
     bar(
         "kommun",
@@ -1079,7 +1082,7 @@ chart(
     "gender",
     "Mognadsindex per kön och målgrupp, senaste mätomgången",
     "Övergripande index per kön och målgrupp i kommunernas senaste mätomgång (medel över de "
-    "valda kommunerna). Undertryckta celler saknar stapel.",
+    "valda kommunerna). Dolda värden (uppgift saknas eller för få svar) saknar stapel.",
     "echarts_timeseries_bar",
     bar(
         "target_group",
@@ -1097,7 +1100,7 @@ chart(
     D3,
     "gender",
     "Mognadsindex per kommun, målgrupp och kön",
-    "'färre än 5' betyder att cellen är undertryckt.",
+    "'..' = uppgift saknas eller för få svar.",
     "table",
     table(
         ["kommun", "wave", "target_group", "gender", "mognadsindex_text", "svarande_text"],
@@ -1112,8 +1115,8 @@ chart(
     D3,
     "coverage",
     "Utbildningstäckning per kön, senaste månaden",
-    "Andel med minst en genomförd utbildning per kön och kommun. Undertryckta celler saknar "
-    "stapel.",
+    "Andel med minst en genomförd utbildning per kön och kommun. Dolda värden (uppgift "
+    "saknas eller för få svar) saknar stapel.",
     "echarts_timeseries_bar",
     bar(
         "kommun",
@@ -1156,8 +1159,8 @@ chart(
     D4,
     "completions",
     "Genomförda utbildningar per kurs och format",
-    "Antal personer som genomfört respektive kurs, per format. Undertryckta celler räknas "
-    "inte med.",
+    "Antal personer som genomfört respektive kurs, per format. Dolda värden (uppgift "
+    "saknas eller för få svar) räknas inte med.",
     "echarts_timeseries_bar",
     {
         **bar(
@@ -1189,7 +1192,7 @@ chart(
     "training_vs_maturity",
     "Utbildningstäckning och förändring i mognad",
     "Utbildningstäckning senaste månaden bredvid förändringen i index sedan 0-mätningen. "
-    "'färre än 5' = undertryckt cell.",
+    "'..' = uppgift saknas eller för få svar.",
     "table",
     table(
         [
@@ -1212,7 +1215,7 @@ chart(
     D4,
     "coverage",
     "Utbildningstäckning per kommun och målgrupp, senaste månaden",
-    "'färre än 5' betyder att cellen är undertryckt.",
+    "'..' = uppgift saknas eller för få svar.",
     "table",
     table(
         ["kommun", "period", "target_group", "anstallda_text", "utbildade_text", "tackning_text"],
@@ -1230,7 +1233,8 @@ chart(
     D5,
     "response",
     "Svarsfrekvens per kommun och mätomgång",
-    "Andel av de anställda (alla målgrupper) som svarat. Undertryckta celler saknar stapel.",
+    "Andel av de anställda (alla målgrupper) som svarat. Dolda värden (uppgift saknas eller "
+    "för få svar) saknar stapel.",
     "echarts_timeseries_bar",
     bar(
         "kommun",
@@ -1266,7 +1270,7 @@ chart(
     D5,
     "response",
     "Svarsfrekvens per kommun, mätomgång och målgrupp",
-    "'färre än 5' betyder att cellen är undertryckt.",
+    "'..' = uppgift saknas eller för få svar.",
     "table",
     table(
         ["kommun", "wave", "target_group", "anstallda_text", "svarande_text", "svarsfrekvens_text"],
@@ -1421,8 +1425,8 @@ DASHBOARDS = [
         title="Digital mognad i länet",
         intro="**Övergripande mognadsindex** (0–100) per kommun, den senaste mätomgången bredvid "
         "0-mätningen och länets genomsnitt. Välj instrument, målgrupp och kön i filterpanelen. "
-        "Ett tomt värde eller *färre än 5* betyder att cellen är undertryckt eftersom färre än 5 "
-        "har svarat; det är aldrig noll. Befolkning: Källa: Kolada.\n\n"
+        "`..` = uppgift saknas eller för få svar; en saknad stapel betyder detsamma, aldrig "
+        "noll. Befolkning: Källa: Kolada.\n\n"
         "*Så räknas indexet:* varje svar blir 0–100, en persons kategoripoäng är medel av "
         "kategorins besvarade frågor (minst hälften), dimension och index är medel av dem, och "
         "kommunens index är medel över de svarande.",
@@ -1446,7 +1450,7 @@ DASHBOARDS = [
         title="Utveckling sedan 0-mätningen",
         intro="Varje kommun över mätomgångarna per dimension och kategori. Välj kommun och "
         "instrument i filterpanelen. Styrka/svaghet: kategorier där kommunen ligger klart över "
-        "eller under länet. *färre än 5* = undertryckt cell.",
+        "eller under länet. `..` = uppgift saknas eller för få svar.",
         filters=[
             native_filter("kommun", "Kommun", "kommun", "maturity", first=True, required=True),
             INSTRUMENT,
@@ -1456,8 +1460,8 @@ DASHBOARDS = [
         n=0x48,
         slug=D3,
         title="Målgrupper och jämställdhet",
-        intro="Förtroendevalda, chefer och medarbetare, och fördelningen per kön. Grupper med "
-        "färre än 5 personer visas inte (*färre än 5*), aldrig som noll.",
+        intro="Förtroendevalda, chefer och medarbetare, och fördelningen per kön. Värden för små "
+        "grupper visas inte, aldrig som noll: `..` = uppgift saknas eller för få svar.",
         filters=[INSTRUMENT],
     ),
     dict(
@@ -1466,7 +1470,7 @@ DASHBOARDS = [
         title="Kompetensinsatser",
         intro="Utbildningstäckning per månad (kumulativt sedan programmets start) per målgrupp "
         "och kön, genomförda kurser per format, och täckningen bredvid förändringen i "
-        "mognadsindex. *färre än 5* = undertryckt cell.",
+        "mognadsindex. `..` = uppgift saknas eller för få svar.",
         filters=[],
     ),
     dict(
@@ -1474,7 +1478,7 @@ DASHBOARDS = [
         slug=D5,
         title="Svarsfrekvens",
         intro="Andel av de anställda som svarat på enkäten per kommun, mätomgång och målgrupp. "
-        "*färre än 5* = undertryckt cell.",
+        "`..` = uppgift saknas eller för få svar.",
         filters=[],
     ),
     dict(

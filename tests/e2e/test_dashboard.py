@@ -43,7 +43,7 @@ MAY_BE_EMPTY = {
     "Invånare per kommun (Källa: Kolada)": "dim_population",
     "Kvalitetskontroller per inläst fil": "fct_batch_checks",
 }
-FEWER = "färre än 5"
+FEWER = ".."  # a hidden value, whatever hid it (uppgift saknas eller för få svar)
 
 
 def _mart_rows(settings, table: str) -> int:
