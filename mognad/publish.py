@@ -1,8 +1,36 @@
-"""Publish the validated marts: copy schema `marts` into a fresh file and swap it in atomically."""
+"""Publish the validated marts: one county file and one file per municipality, swapped in
+together and atomically.
+
+Layout under ``warehouse/`` (every link relative, so a volume mounted elsewhere still works)::
+
+    gen-<build id>/mognad.duckdb            the county file: schema ``marts``, every row
+    gen-<build id>/kommun/<kommunkod>.duckdb  the same tables and columns, holding only that
+                                              municipality's detail rows, the county-level
+                                              (already suppressed) aggregates and the public
+                                              municipality list
+    gen-<build id>/manifest.json            build id, tables, detail rows per municipality
+    current -> gen-<build id>               swapped with one ``os.replace`` of a symlink
+    mognad.duckdb -> current/mognad.duckdb  the published file of the contract, for readers
+
+A new generation is written in ``.gen-<build id>.tmp/``, checked (no other municipality's
+rows in a municipality file, same schema as the county file), renamed into place, and only
+then does ``current`` move: a reader resolves ``current`` once and sees one build's files,
+never a mix. Old generations are removed after a few more publishes; a reader that still has
+one open keeps reading it (Linux keeps an unlinked file until it is closed).
+
+A municipality user's queries (Superset opens that user's file, see
+``superset/superset_config.py``) can then only ever reach data holding that municipality's
+detail, whatever SQL they contain: the other municipalities' rows are not in the file.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
+import secrets
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -10,46 +38,273 @@ import duckdb
 from mognad.config import Settings
 
 PUBLISHED_SCHEMA = "marts"
+MUNICIPALITY_COLUMN = "municipality_code"
+# Public reference data, published whole in every municipality file.
+PUBLIC_TABLES = frozenset({"dim_municipality"})
+# County- and nation-level results without a municipality column: already suppressed by the
+# marts (fewer than MOGNAD_MIN_CELL persons are never shown), published whole to everyone.
+AGGREGATE_TABLES = frozenset({"fct_maturity_region"})
+# Any other table without a municipality column is published EMPTY in municipality files:
+# a new mart never leaks by default; declare it above once it is known to be an aggregate.
+MUNICIPALITY_DIR = "kommun"
+NO_DETAIL = "_ingen-detalj.duckdb"  # schema + aggregates; hard-linked for quiet municipalities
+GENERATION_PREFIX = "gen-"
+CURRENT = "current"
+MANIFEST = "manifest.json"
+KEEP_GENERATIONS = 3  # current + two earlier: a reader that resolved an old one still opens it
+
+
+class PublishError(RuntimeError):
+    """A publish check failed; nothing was swapped in."""
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    name: str
+    kind: str  # "detail" (filtered by municipality), "public", "aggregate", "withheld"
+
+
+def municipality_file(generation: Path, code: str) -> Path:
+    return generation / MUNICIPALITY_DIR / f"{code}.duckdb"
+
+
+def current_generation(settings: Settings) -> Path | None:
+    """The generation folder ``warehouse/current`` points at (None before the first publish)."""
+    link = settings.warehouse_dir / CURRENT
+    if not link.is_symlink():
+        return None
+    return (settings.warehouse_dir / os.readlink(link)).resolve()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    for path in sorted(root.rglob("*"), reverse=True):
+        if path.is_file() and not path.is_symlink():
+            with open(path, "rb") as fh:
+                os.fsync(fh.fileno())
+        elif path.is_dir():
+            _fsync_dir(path)
+    _fsync_dir(root)
+
+
+def _swap_symlink(link: Path, target: str) -> None:
+    """Point ``link`` at ``target`` atomically (a new symlink renamed over the old name)."""
+    tmp = link.with_name(f".{link.name}.{secrets.token_hex(4)}.lnk")
+    os.symlink(target, tmp)
+    try:
+        os.replace(tmp, link)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _plan(con: duckdb.DuckDBPyConnection) -> list[TablePlan]:
+    rows = con.execute(
+        "select table_name, bool_or(column_name = ?) from duckdb_columns() "
+        "where database_name = 'build' and schema_name = ? group by table_name "
+        "order by table_name",
+        [MUNICIPALITY_COLUMN, PUBLISHED_SCHEMA],
+    ).fetchall()
+    plan = []
+    for name, has_code in rows:
+        if name in PUBLIC_TABLES:
+            kind = "public"
+        elif has_code:
+            kind = "detail"
+        elif name in AGGREGATE_TABLES:
+            kind = "aggregate"
+        else:
+            kind = "withheld"
+        plan.append(TablePlan(name, kind))
+    return plan
+
+
+def _copy_county(con: duckdb.DuckDBPyConnection, plan: list[TablePlan]) -> None:
+    con.execute(f"create schema {PUBLISHED_SCHEMA}")
+    for t in plan:
+        con.execute(
+            f'create table {PUBLISHED_SCHEMA}."{t.name}" as '
+            f'select * from build.{PUBLISHED_SCHEMA}."{t.name}"'
+        )
+
+
+def _write_municipality(
+    con: duckdb.DuckDBPyConnection, path: Path, plan: list[TablePlan], code: str | None
+) -> dict[str, int]:
+    """One municipality's file (``code`` None: the file with no municipality's detail)."""
+    con.execute(f"attach '{path}' as k")
+    rows = {}
+    try:
+        con.execute(f"create schema k.{PUBLISHED_SCHEMA}")
+        for t in plan:
+            src = f'{PUBLISHED_SCHEMA}."{t.name}"'  # the county file just written
+            if t.kind == "detail" and code is not None:
+                where, params = f"where {MUNICIPALITY_COLUMN} = ?", [code]
+            elif t.kind in ("detail", "withheld"):
+                where, params = "where false", []
+            else:  # public reference data and county-level aggregates
+                where, params = "", []
+            con.execute(
+                f'create table k.{PUBLISHED_SCHEMA}."{t.name}" as select * from {src} {where}',
+                params,
+            )
+            if t.kind == "detail":
+                rows[t.name] = con.execute(
+                    f'select count(*) from k.{PUBLISHED_SCHEMA}."{t.name}"'
+                ).fetchone()[0]
+        con.execute("checkpoint k")
+    finally:
+        con.execute("detach k")
+    return rows
+
+
+def _schema(con: duckdb.DuckDBPyConnection, database: str) -> list[tuple]:
+    return con.execute(
+        "select table_name, column_index, column_name, data_type from duckdb_columns() "
+        "where database_name = ? and schema_name = ? order by all",
+        [database, PUBLISHED_SCHEMA],
+    ).fetchall()
+
+
+def verify_municipality_file(path: Path, code: str | None, county_schema: list[tuple]) -> None:
+    """Raise unless ``path`` has the county file's schema and no other municipality's rows."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        db = con.execute("select current_database()").fetchone()[0]
+        if _schema(con, db) != county_schema:
+            raise PublishError(f"{path.name}: schema differs from the county file")
+        for (table,) in con.execute(
+            "select distinct table_name from duckdb_columns() where schema_name = ? "
+            "and column_name = ? order by 1",
+            [PUBLISHED_SCHEMA, MUNICIPALITY_COLUMN],
+        ).fetchall():
+            if table in PUBLIC_TABLES:
+                continue
+            (foreign,) = con.execute(
+                f'select count(*) from {PUBLISHED_SCHEMA}."{table}" '
+                f"where {MUNICIPALITY_COLUMN} is distinct from ?",
+                [code],
+            ).fetchone()
+            if foreign:
+                raise PublishError(f"{path.name}: {foreign} foreign rows in marts.{table}")
+    finally:
+        con.close()
+
+
+def _new_build_id() -> str:
+    now = dt.datetime.now(dt.UTC)
+    return f"{now:%Y%m%dT%H%M%S%f}Z-{secrets.token_hex(3)}"
+
+
+def _clean(warehouse: Path, current: str) -> None:
+    gens = sorted(p for p in warehouse.glob(f"{GENERATION_PREFIX}*") if p.is_dir())
+    keep = {p.name for p in gens[-KEEP_GENERATIONS:]} | {current}
+    for p in gens:
+        if p.name not in keep:
+            shutil.rmtree(p, ignore_errors=True)
 
 
 def publish(settings: Settings) -> Path:
-    """Copy only schema `marts` from the build file into `warehouse/.mognad.duckdb.tmp`,
-    CHECKPOINT, close, then `os.replace` it over the published file. Readers see either the
-    old file or the new one, never a half-written one."""
+    """Write a new generation (county file + one file per municipality), check it, swap
+    ``warehouse/current`` to it atomically, and return ``settings.published_db`` (a symlink
+    through ``current``). Readers see either the old generation or the new one, whole."""
     build_db = settings.build_db
     if not build_db.exists():
         raise FileNotFoundError(f"no build file at {build_db}")
-    target = settings.published_db
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.tmp"
-    for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
+    warehouse = settings.warehouse_dir
+    warehouse.mkdir(parents=True, exist_ok=True)
+    # leftovers of a publish killed midway (one publisher at a time: the build lock)
+    for stale in warehouse.glob(f".{GENERATION_PREFIX}*.tmp"):
+        shutil.rmtree(stale, ignore_errors=True)
+    for stale in warehouse.glob(".*.lnk"):
+        stale.unlink(missing_ok=True)
+    legacy_tmp = warehouse / f".{settings.published_db.name}.tmp"
+    for stale in (legacy_tmp, legacy_tmp.with_name(legacy_tmp.name + ".wal")):
         stale.unlink(missing_ok=True)
 
-    con = duckdb.connect(str(tmp))
+    build_id = _new_build_id()
+    name = GENERATION_PREFIX + build_id
+    tmp = warehouse / f".{name}.tmp"
+    (tmp / MUNICIPALITY_DIR).mkdir(parents=True)
     try:
-        con.execute(f"attach '{build_db}' as build (read_only)")
-        tables = [
-            r[0]
-            for r in con.execute(
-                "select table_name from duckdb_tables() "
-                "where database_name = 'build' and schema_name = ? order by table_name",
-                [PUBLISHED_SCHEMA],
-            ).fetchall()
-        ]
-        if not tables:
-            raise RuntimeError(f"the build file has no tables in schema {PUBLISHED_SCHEMA}")
-        con.execute(f"create schema {PUBLISHED_SCHEMA}")
-        for table in tables:
-            con.execute(
-                f'create table {PUBLISHED_SCHEMA}."{table}" as '
-                f'select * from build.{PUBLISHED_SCHEMA}."{table}"'
-            )
-        con.execute("detach build")
-        con.execute("checkpoint")
+        county = tmp / settings.published_db.name
+        con = duckdb.connect(str(county))
+        try:
+            con.execute(f"attach '{build_db}' as build (read_only)")
+            plan = _plan(con)
+            if not plan:
+                raise RuntimeError(f"the build file has no tables in schema {PUBLISHED_SCHEMA}")
+            _copy_county(con, plan)
+            con.execute("detach build")
+            con.execute("checkpoint")
+            county_schema = _schema(con, con.execute("select current_database()").fetchone()[0])
+            codes = [
+                r[0]
+                for r in con.execute(
+                    f"select {MUNICIPALITY_COLUMN} from {PUBLISHED_SCHEMA}.dim_municipality "
+                    "order by 1"
+                ).fetchall()
+            ]
+            with_detail: set[str] = set()
+            for t in plan:
+                if t.kind == "detail":
+                    with_detail |= {
+                        r[0]
+                        for r in con.execute(
+                            f"select distinct {MUNICIPALITY_COLUMN} "
+                            f'from {PUBLISHED_SCHEMA}."{t.name}" '
+                            f"where {MUNICIPALITY_COLUMN} is not null"
+                        ).fetchall()
+                    }
+            known = set(codes)
+            detail_rows: dict[str, dict[str, int]] = {}
+            no_detail = tmp / MUNICIPALITY_DIR / NO_DETAIL
+            _write_municipality(con, no_detail, plan, None)
+            for code in sorted(with_detail & known):
+                detail_rows[code] = _write_municipality(
+                    con, municipality_file(tmp, code), plan, code
+                )
+        finally:
+            con.close()
+        verify_municipality_file(no_detail, None, county_schema)
+        for code in detail_rows:
+            verify_municipality_file(municipality_file(tmp, code), code, county_schema)
+        for code in codes:  # the same file for every municipality with nothing delivered yet
+            target = municipality_file(tmp, code)
+            if code not in detail_rows:
+                try:
+                    os.link(no_detail, target)
+                except OSError:
+                    shutil.copyfile(no_detail, target)
+        manifest = {
+            "build_id": build_id,
+            "published_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "county_file": county.name,
+            "tables": {t.name: t.kind for t in plan},
+            "municipalities_with_detail": detail_rows,
+            "municipality_files": len(codes),
+            "unknown_codes_left_out": sorted(with_detail - known),
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        _fsync_tree(tmp)
+        final = warehouse / name
+        os.rename(tmp, final)
     except BaseException:
-        con.close()
-        tmp.unlink(missing_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
         raise
-    con.close()
-    os.replace(tmp, target)
-    return target
+    _fsync_dir(warehouse)
+    _swap_symlink(warehouse / CURRENT, name)  # the one step that publishes everything
+    target = f"{CURRENT}/{settings.published_db.name}"
+    published = settings.published_db
+    if not (published.is_symlink() and os.readlink(published) == target):
+        _swap_symlink(published, target)  # once: a plain file of the old layout is replaced
+    _fsync_dir(warehouse)
+    _clean(warehouse, name)
+    return published

@@ -94,7 +94,7 @@ def superset_env(settings: Settings) -> dict[str, str]:
             "SUPERSET_CONFIG_PATH": str(settings.superset_dir / "superset_config.py"),
             "MOGNAD_SUPERSET_HOME": str(settings.superset_home),
             "SUPERSET_HOME": str(settings.superset_home),
-            "MOGNAD_WAREHOUSE": str(settings.published_db),
+            "MOGNAD_WAREHOUSE": os.path.abspath(settings.published_db),
             "FLASK_APP": "superset.app:create_app()",
             "PATH": f"{SUPERSET_VENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
             "VIRTUAL_ENV": str(SUPERSET_VENV),
@@ -263,7 +263,10 @@ def render_assets(settings: Settings, target: Path) -> Path:
         uri = config.get("sqlalchemy_uri", "")
         if WAREHOUSE_PLACEHOLDER in uri:
             config["sqlalchemy_uri"] = uri.replace(
-                WAREHOUSE_PLACEHOLDER, str(Path(settings.published_db).resolve())
+                # absolute but not resolved: the published file is a symlink through
+                # warehouse/current, which moves to each new generation
+                WAREHOUSE_PLACEHOLDER,
+                os.path.abspath(settings.published_db),
             )
         path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), "utf-8")
     leftovers = [
