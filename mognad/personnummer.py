@@ -2,7 +2,9 @@
 
 Accepted forms: ``YYMMDD-XXXX``, ``YYMMDD+XXXX`` (age 100+), ``YYMMDDXXXX``, ``YYYYMMDDXXXX``
 and ``YYYYMMDD-XXXX``. A samordningsnummer has day + 60. The check digit is the Luhn digit
-over the ten-digit form's first nine digits (``YYMMDDNNN``).
+over the ten-digit form's first nine digits (``YYMMDDNNN``). The serial number ``NNN`` 000 is
+never issued (Skatteverket's serials run 001–999), so a number with it is refused even when
+its check digit is right.
 
 Never log or raise with the clear value: functions here return ``None``/``False``.
 """
@@ -61,6 +63,8 @@ def normalize(pnr: str | None, *, today: date | None = None) -> str | None:
     born = _real_date(year, mm, dd)
     if born is None or born > today:
         return None
+    if tail[:3] == "000":  # never issued
+        return None
     if luhn_digit(yymmdd + tail[:3]) != int(tail[3]):
         return None
     return f"{year:04d}{mm:02d}{dd:02d}{tail}"
@@ -80,6 +84,8 @@ def build(born: date, serial: int, *, samordning: bool = False) -> str:
     """A valid 12-digit number for a birth date and a three-digit serial (``NNN``).
 
     The serial's last digit is odd for men and even for women by Swedish convention.
+    Serial 0 builds a number with a correct check digit that :func:`normalize` refuses (000
+    is never issued): useful for tests of that rule.
     """
     if not 0 <= serial <= 999:
         raise ValueError("serial must be 0..999")

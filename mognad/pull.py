@@ -16,7 +16,7 @@ YAML keys (see ``sources/README.md``)::
     url: https://lms.example.se/api/completions
     auth: {type: bearer, token_env: SUNDSVALL_LMS_TOKEN}
         # or {type: basic, username_env: X, password_env: Y}; omit for open APIs
-    pagination: none              # none | page | next_link | kolada
+    pagination: none              # none | page | next_link | kolada | xapi
     page_param: page              # page style: page number parameter (from 1)
     page_size_param: pageSize     # page style: page size parameter
     page_size: 500
@@ -29,7 +29,19 @@ YAML keys (see ``sources/README.md``)::
     max_pages: 1000
 
 A Kolada source (``pagination: kolada``) instead has ``base_url``, ``kpi`` and ``years``;
-the URL becomes ``{base_url}/data/kpi/{kpi}/municipality/{codes}/year/{years}``.
+the URL becomes ``{base_url}/data/kpi/{kpi}/municipality/{codes}/year/{years}``. Kolada v3
+answers ``{"values": [...], "count": n, "next_url": "<absolute URL>" | null,
+"previous_url": ...}``; the pull follows ``next_url`` to the end and drops data points that
+Kolada has withdrawn (``"isdeleted": true``).
+
+An xAPI source (``pagination: xapi``, feed ``training``) reads an LRS's ``GET /statements``:
+each answer is a ``StatementResult`` ``{"statements": [...], "more": "<IRL>"}``, and ``more``
+(relative to the LRS's host, as the xAPI specification defines it) is followed until it is
+empty. Requests carry ``X-Experience-API-Version: 1.0.3``.
+
+Paging is bounded by ``max_pages``: a source that still has a next page past it fails the
+pull (nothing lands). So does any page that fails after its retries: either every page
+arrived and the whole payload lands, or nothing does.
 """
 
 from __future__ import annotations
@@ -51,7 +63,8 @@ from mognad.config import PROJECT_DIR, Settings
 from mognad.ingest.ledger import Ledger, PullRecord
 
 FEEDS = ("survey", "training", "hr", "kolada")
-PAGINATION = ("none", "page", "next_link", "kolada")
+PAGINATION = ("none", "page", "next_link", "kolada", "xapi")
+XAPI_VERSION = "1.0.3"
 RETRY_STATUS = {429, 500, 502, 503, 504}
 KOLADA_ATTRIBUTION = "Källa: Kolada"
 USER_AGENT = "mognad-pull/0.1 (+https://github.com/mognad)"
@@ -144,6 +157,8 @@ def parse_source(data: dict, path: Path | None = None) -> Source:
         raise SourceError(f"{where}: unknown municipality code(s) {', '.join(unknown)}")
     if len(codes) > 1 and pagination != "kolada":
         raise SourceError(f"{where}: several municipalities only for a Kolada source")
+    if pagination == "xapi" and feed != "training":
+        raise SourceError(f"{where}: an xAPI source (pagination: xapi) is a training feed")
     auth = data.get("auth")
     if auth is not None:
         kind = auth.get("type") if isinstance(auth, dict) else None
@@ -260,6 +275,8 @@ class _Client:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers["Accept"] = "application/json"
+        if source.pagination == "xapi":  # an LRS refuses requests without it
+            self.session.headers["X-Experience-API-Version"] = XAPI_VERSION
         headers, basic = _auth(source)
         self.session.headers.update(headers)
         self.session.auth = basic
@@ -345,45 +362,97 @@ def fetch(source: Source, client: _Client) -> tuple[list, int]:
                 return records, pages
             page += 1
         raise PullFailed(f"more than {source.max_pages} pages")
-    # next_link and kolada: follow the link the server gives
+    # next_link, kolada and xapi: follow the link the server gives
     url: str | None = source.url
     params: dict | None = None
     if source.pagination == "kolada":
         params = {source.page_size_param: source.page_size}
-        key, next_key = "values", "next_page"
+        key, next_keys = "values", ("next_url", "next_page")  # v3, and v2's name
+    elif source.pagination == "xapi":
+        key, next_keys = "statements", ("more",)
     else:
-        key, next_key = source.items_key, source.next_key
+        key, next_keys = source.items_key, (source.next_key,)
     seen: set[str] = set()
     while url:
-        if pages >= source.max_pages or url in seen:
-            raise PullFailed(f"pagination does not end (page {pages + 1})")
+        if pages >= source.max_pages:
+            raise PullFailed(
+                f"fler än {source.max_pages} sidor (max_pages); inget landade / more than "
+                f"{source.max_pages} pages (max_pages); nothing landed"
+            )
+        if url in seen:
+            raise PullFailed(
+                f"sidan {pages + 1} pekar på en tidigare sida; inget landade / page "
+                f"{pages + 1} links back to an earlier page; nothing landed"
+            )
         seen.add(url)
-        payload = client.get_json(url, params)
+        try:
+            payload = client.get_json(url, params)
+        except PullFailed as exc:
+            if not pages:
+                raise
+            raise PullFailed(
+                f"sida/page {pages + 1}: {exc}; inget landade, inte heller sidorna före / "
+                f"nothing landed, not even the pages before it",
+                exc.http_status,
+            ) from exc
         pages += 1
-        records.extend(_items(payload, key))
+        batch = _items(payload, key)
+        if source.pagination == "kolada":
+            batch = kolada_current(batch)
+        records.extend(batch)
         params = None  # the next link carries its own query
-        nxt = payload.get(next_key) if isinstance(payload, dict) else None
-        url = requests.compat.urljoin(url, nxt) if nxt else None
+        nxt = None
+        if isinstance(payload, dict):
+            nxt = next((payload[k] for k in next_keys if payload.get(k)), None)
+        # xAPI's `more` is relative to the LRS host (path and query): urljoin resolves an
+        # absolute path against the current URL's scheme and host, and a full URL as itself
+        url = requests.compat.urljoin(url, str(nxt)) if nxt else None
     return records, pages
+
+
+def kolada_current(values: list) -> list:
+    """Kolada value objects without the data points Kolada has withdrawn (``isdeleted``);
+    an object left with no points is dropped."""
+    out = []
+    for item in values:
+        points = item.get("values") if isinstance(item, dict) else None
+        if not isinstance(points, list):
+            out.append(item)  # not a value object: ingest reports it
+            continue
+        kept = [p for p in points if not (isinstance(p, dict) and p.get("isdeleted") is True)]
+        if kept:
+            out.append({**item, "values": kept})
+    return out
 
 
 # --- landing ---------------------------------------------------------------------------------
 
 
-def _atomic_json(folder: Path, name: str, document, settle_seconds: float) -> Path:
+def _temp_json(folder: Path, name: str, document, settle_seconds: float) -> tuple[Path, Path]:
+    """(temporary file, final name): written and synced under a name ingest never takes."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
     tmp = folder / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(document, f, ensure_ascii=False, indent=1, sort_keys=False)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    # the file is complete the moment it appears: stamp it as already settled
-    past = time.time() - settle_seconds - 1
-    os.utime(tmp, (past, past))
-    os.replace(tmp, target)
-    return target
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(document, f, ensure_ascii=False, indent=1, sort_keys=False)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        # the file is complete the moment it appears: stamp it as already settled
+        past = time.time() - settle_seconds - 1
+        os.utime(tmp, (past, past))
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp, target
+
+
+def _move_all(pending: list[tuple[Path, Path]]) -> list[Path]:
+    """Rename every temporary file into the inbox, only once all of them were written."""
+    for tmp, target in pending:
+        os.replace(tmp, target)
+    return [target for _, target in pending]
 
 
 def land_payload(settings: Settings, source: Source, records: list, stamp: str) -> list[Path]:
@@ -393,30 +462,41 @@ def land_payload(settings: Settings, source: Source, records: list, stamp: str) 
     again is recognised by ingest as a duplicate.
     """
     name = f"{source.id}_{stamp}.json"
-    files: list[Path] = []
-    if source.feed == "kolada":
-        for code in source.municipality_codes:
-            values = [
-                r
-                for r in records
-                if isinstance(r, dict) and str(r.get("municipality", "")).zfill(4) == code
-            ]
-            if not values:  # nothing published yet for this municipality: nothing to land
-                continue
-            document = {
-                "source": "Kolada",
-                "attribution": source.attribution or KOLADA_ATTRIBUTION,
-                "source_id": source.id,
-                "kpi": source.kpi,
-                "municipality": code,
-                "url": _safe_url(source.url),
-                "values": values,
-            }
-            folder = settings.inbox / code / "kolada"
-            files.append(_atomic_json(folder, name, document, settings.settle_seconds))
-        return files
-    folder = settings.inbox / source.municipality_codes[0] / source.feed
-    return [_atomic_json(folder, name, records, settings.settle_seconds)]
+    pending: list[tuple[Path, Path]] = []
+    try:
+        if source.feed == "kolada":
+            _kolada_documents(settings, source, records, name, pending)
+        else:
+            folder = settings.inbox / source.municipality_codes[0] / source.feed
+            pending.append(_temp_json(folder, name, records, settings.settle_seconds))
+    except BaseException:
+        for tmp, _ in pending:
+            tmp.unlink(missing_ok=True)
+        raise
+    return _move_all(pending)
+
+
+def _kolada_documents(settings, source, records, name, pending) -> None:
+    """One document per municipality, each credited to Kolada."""
+    for code in source.municipality_codes:
+        values = [
+            r
+            for r in records
+            if isinstance(r, dict) and str(r.get("municipality", "")).zfill(4) == code
+        ]
+        if not values:  # nothing published yet for this municipality: nothing to land
+            continue
+        document = {
+            "source": "Kolada",
+            "attribution": source.attribution or KOLADA_ATTRIBUTION,
+            "source_id": source.id,
+            "kpi": source.kpi,
+            "municipality": code,
+            "url": _safe_url(source.url),
+            "values": values,
+        }
+        folder = settings.inbox / code / "kolada"
+        pending.append(_temp_json(folder, name, document, settings.settle_seconds))
 
 
 def pull(

@@ -33,6 +33,10 @@ class Item:
     scale_min: int
     scale_max: int
     reverse_coded: bool
+    statement_sv: str = ""
+    """The statement as the respondent reads it (a survey tool's question header)."""
+    scale_labels: tuple[tuple[int, str], ...] = ()
+    """(step, Swedish label) for each step of the scale, e.g. (6, "Instämmer helt")."""
 
 
 @cache
@@ -44,6 +48,16 @@ def municipalities() -> dict[str, Municipality]:
             )
             for r in csv.DictReader(f)
         }
+
+
+def _labels(text: str) -> tuple[tuple[int, str], ...]:
+    """``1=Instämmer inte alls|…|6=Instämmer helt`` as (step, label) pairs."""
+    out = []
+    for part in text.split("|"):
+        step, sep, label = part.partition("=")
+        if sep and step.strip().isdigit() and label.strip():
+            out.append((int(step), label.strip()))
+    return tuple(out)
 
 
 @cache
@@ -60,6 +74,8 @@ def codebook() -> dict[str, dict[str, Item]]:
                 int(r["scale_min"]),
                 int(r["scale_max"]),
                 r["reverse_coded"].strip().lower() == "true",
+                (r.get("statement_sv") or "").strip(),
+                _labels(r.get("scale_labels_sv") or ""),
             )
             out.setdefault(item.instrument, {})[item.item_code] = item
     return out

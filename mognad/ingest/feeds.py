@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from mognad.ingest import values as V
 from mognad.ingest.identity import normalise, pseudonymise
@@ -109,6 +110,9 @@ class Parsed:
     fatal: Problem | None = None
     table: object | None = None
     """The landed rows as a ``pyarrow.Table`` (the columnar path) instead of ``records``."""
+    receipt: dict = field(default_factory=dict)
+    """More for the receipt (``ignored_statements``, ``mapping``): counts and header names,
+    never a cell's value."""
 
 
 @dataclass
@@ -116,6 +120,11 @@ class Context:
     key: bytes | None
     today: dt.date = field(default_factory=dt.date.today)
     municipality_code: str | None = None
+    home: Path | None = None
+    """``MOGNAD_HOME``: where the county's mapping files are (``mappings/<kod>/<feed>.yaml``,
+    or the folder ``MOGNAD_MAPPINGS_DIR`` names); ``None``: no mapping files are looked for."""
+    mapping: object | None = None
+    """A mapping given directly (``mognad check --mapping``) instead of looked up."""
 
 
 def _cell(row: list, idx: int | None) -> str:
@@ -128,10 +137,6 @@ def _cell(row: list, idx: int | None) -> str:
 
 def _fatal(rows_read: int, p: Problem) -> Parsed:
     return Parsed([], rows_read, 0, [p], p)
-
-
-def _is_xapi(record: object) -> bool:
-    return isinstance(record, dict) and "actor" in record and "verb" in record
 
 
 def _json_cell(value: object) -> str | None:
@@ -170,14 +175,34 @@ def parse(feed: str, sheet: Sheet, ctx: Context, *, columnar: bool = True) -> Pa
             return _fatal(0, problem("unreadable", detail="Kolada data is JSON"))
         return _parse_kolada(sheet, ctx)
     if sheet.kind == "json":
-        if feed == "training" and sheet.records and _is_xapi(sheet.records[0]):
-            return _parse_xapi(sheet, ctx)
+        if feed == "training":
+            from mognad.ingest import xapi
+
+            found = xapi.statements(sheet)
+            if found is not None:
+                return xapi.parse(sheet, ctx, found)
         table = rows_from_json(sheet)
         if table is None:
             return _fatal(0, problem("unreadable", detail="JSON: expected an array of row objects"))
         sheet = table
     if not sheet.header:
         return _fatal(0, problem("empty_file"))
+    from mognad.ingest import mapping as M
+
+    mapped = M.apply_for(feed, sheet, ctx)
+    if mapped.fatal is not None:
+        return Parsed([], len(sheet.rows), 0, [mapped.fatal], mapped.fatal, receipt=mapped.receipt)
+    sheet = mapped.sheet
+    parsed = _parse_sheet(feed, sheet, ctx, columnar)
+    parsed.receipt.update(mapped.receipt)
+    if mapped.original:  # name the export's own headers in problems, not the contract's
+        parsed.problems = [M.named_as_delivered(p, mapped.original) for p in parsed.problems]
+        if parsed.fatal is not None:
+            parsed.fatal = M.named_as_delivered(parsed.fatal, mapped.original)
+    return parsed
+
+
+def _parse_sheet(feed: str, sheet: Sheet, ctx: Context, columnar: bool) -> Parsed:
     hmap = map_header(feed, sheet.header)
     if hmap.missing:
         sheet, hmap = _find_header_below_title(feed, sheet, hmap)
@@ -186,6 +211,10 @@ def parse(feed: str, sheet: Sheet, ctx: Context, *, columnar: bool = True) -> Pa
         return _fatal(len(sheet.rows), problem("missing_column", 1, names, names))
     if not sheet.rows:
         return _fatal(0, problem("empty_file"))
+    if feed == "plan":  # rules across rows: row by row, never the columnar path
+        from mognad.ingest.plan import parse_plan
+
+        return parse_plan(sheet, hmap, ctx)
     parser: Callable = {"survey": _survey_row, "training": _training_row, "hr": _hr_row}[feed]
     if feed == "survey" and not hmap.items:
         return _fatal(len(sheet.rows), problem("no_items", 1))
@@ -399,39 +428,6 @@ def _training_row(row, row_no, hmap, ctx, excel, state):
     return [_training_record(pkey, course, name, completed_at, status, fmt, hours, row_no)], []
 
 
-def _parse_xapi(sheet: Sheet, ctx: Context) -> Parsed:
-    records: list[dict] = []
-    problems: list[Problem] = []
-    for stmt, row_no in zip(sheet.records, sheet.row_numbers, strict=True):
-        if not isinstance(stmt, dict):
-            problems.append(problem("unreadable", row_no, None, "not an xAPI statement"))
-            continue
-        actor = (stmt.get("actor") or {}).get("account") or {}
-        pkey, err = _person(V.clean(actor.get("name")), row_no, "actor.account.name", ctx)
-        obj = stmt.get("object") or {}
-        course = V.clean(obj.get("id")).rstrip("/").rsplit("/", 1)[-1]
-        verb = V.clean((stmt.get("verb") or {}).get("id")).rsplit("/", 1)[-1].lower()
-        row_errs = [err] if err else []
-        if not course:
-            row_errs.append(problem("missing_value", row_no, "object.id"))
-        status = STATUSES.get(verb)
-        if status is None:
-            row_errs.append(problem("invalid_status", row_no, "verb.id"))
-        ts = V.timestamp(stmt.get("timestamp"))
-        if status in ("completed", "passed") and ts is None:
-            row_errs.append(problem("invalid_date", row_no, "timestamp"))
-        if row_errs:
-            problems.extend(row_errs)
-            continue
-        names = ((obj.get("definition") or {}).get("name")) or {}
-        name = names.get("sv-SE") or names.get("sv") or next(iter(names.values()), None)
-        day = ts.date() if ts else None
-        records.append(
-            _training_record(pkey, course, name, day, status, "e-learning", None, row_no)
-        )
-    return Parsed(records, len(sheet.records), len(records), problems)
-
-
 def _hr_row(row, row_no, hmap, ctx, excel, state):
     errs: list[Problem] = []
     c = hmap.columns
@@ -501,6 +497,7 @@ def _parse_kolada(sheet: Sheet, ctx: Context) -> Parsed:
     records: list[dict] = []
     problems: list[Problem] = []
     row_no = 0
+    deleted = 0
     for item in items:
         points = item.get("values") if isinstance(item, dict) else None
         if not isinstance(points, list):
@@ -514,6 +511,9 @@ def _parse_kolada(sheet: Sheet, ctx: Context) -> Parsed:
         except ValueError:
             year = None
         for point in points:
+            if isinstance(point, dict) and point.get("isdeleted") is True:
+                deleted += 1  # withdrawn by Kolada: not current data, not a row
+                continue
             row_no += 1
             errs: list[Problem] = []
             if not kpi:
@@ -544,4 +544,12 @@ def _parse_kolada(sheet: Sheet, ctx: Context) -> Parsed:
     rows_read = row_no
     if rows_read == 0:
         return _fatal(0, problem("empty_file"))
-    return Parsed(records, rows_read, len(records), problems)
+    parsed = Parsed(records, rows_read, len(records), problems)
+    if deleted:
+        parsed.receipt["deleted_values"] = deleted
+    return parsed
+
+
+# The plan feed lives in its own module (its columns and cross-row rules), which imports
+# this module's helpers and adds itself to FEED_COLUMNS when imported.
+import mognad.ingest.plan  # noqa: E402, F401

@@ -55,6 +55,34 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Raden gäller en annan kommun än mappen",
         "The row belongs to another municipality than the folder",
     ),
+    "invalid_plan_target_group": (
+        "Okänd målgrupp (förtroendevald, chef, medarbetare eller alla)",
+        "Unknown target group (förtroendevald, chef, medarbetare or alla)",
+    ),
+    "duplicate_step": (
+        "Samma steg förekommer flera gånger i planen",
+        "The same step occurs more than once in the plan",
+    ),
+    "due_before_start": (
+        "Slutdatum ligger före startdatum",
+        "The due date is before the start date",
+    ),
+    "target_out_of_range": (
+        "Målet ska vara en procentsats mellan 0 och 100",
+        "The target must be a percentage between 0 and 100",
+    ),
+    "unknown_after_step": (
+        "Efter_steg namnger inget steg i planen",
+        "after_step names no step of the plan",
+    ),
+    "plan_cycle": (
+        "Stegens ordning bildar en cirkel (ett steg kommer efter sig självt)",
+        "The steps' order forms a cycle (a step comes after itself)",
+    ),
+    "invalid_mapping": (
+        "Kommunens mappningsfil kan inte användas",
+        "The municipality's mapping file cannot be used",
+    ),
     "too_many_rejected": (
         "För stor andel rader underkändes; filen sattes i karantän",
         "Too many rows were rejected; the file was quarantined",

@@ -81,6 +81,57 @@ def _problem_lines(problems: list[dict], lang: dict) -> list[str]:
     return lines
 
 
+def _extra_lines(receipt: dict, en: bool) -> list[str]:
+    """Ignored xAPI statements, withdrawn Kolada values and the mapping applied: counts and
+    header names only."""
+    lines = []
+    ignored = receipt.get("ignored_statements")
+    if ignored:
+        counts = ", ".join(f"{neutralise(str(v))} {n}" for v, n in ignored.items())
+        total = sum(ignored.values())
+        if en:
+            lines.append(
+                f"Ignored xAPI statements (verbs that are not a completion): {total} "
+                f"({counts}); not rejected rows"
+            )
+        else:
+            lines.append(
+                f"Ignorerade xAPI-satser (verb som inte är ett slutförande): {total} "
+                f"({counts}); räknas inte som underkända rader"
+            )
+    if receipt.get("deleted_values"):
+        n = receipt["deleted_values"]
+        lines.append(
+            f"Withdrawn Kolada values skipped: {n}"
+            if en
+            else f"Återkallade Kolada-värden hoppades över: {n}"
+        )
+    mapping = receipt.get("mapping")
+    if mapping:
+        cols = ", ".join(
+            f"{k} = {neutralise(str(v))}" for k, v in mapping.get("columns", {}).items()
+        )
+        items = len(mapping.get("items", {}))
+        dropped = mapping.get("dropped_columns", [])
+        more = mapping.get("dropped_columns_more", 0)
+        names = ", ".join(neutralise(str(d)) for d in dropped) + (f" (+{more})" if more else "")
+        if en:
+            lines.append(f"Mapping: {mapping.get('file')}; columns: {cols or '-'}; items: {items}")
+            lines.append(
+                f"Dropped columns (never stored): {len(dropped) + more}"
+                + (f": {names}" if dropped else "")
+            )
+        else:
+            lines.append(
+                f"Mappning: {mapping.get('file')}; kolumner: {cols or '-'}; frågor: {items}"
+            )
+            lines.append(
+                f"Borttagna kolumner (sparas aldrig): {len(dropped) + more}"
+                + (f": {names}" if dropped else "")
+            )
+    return lines
+
+
 def render_text(receipt: dict) -> str:
     sv_status, en_status = STATUS_TEXT[receipt["status"]]
     problems = receipt["problems"]
@@ -92,6 +143,7 @@ def render_text(receipt: dict) -> str:
         f"underkända: {receipt['rows_rejected']}",
         f"Kontrollsumma (SHA-256): {receipt['sha256']}",
     ]
+    lines += _extra_lines(receipt, en=False)
     lines += _problem_lines(problems, SV)
     lines += [
         "",
@@ -101,6 +153,7 @@ def render_text(receipt: dict) -> str:
         f"Rows read: {receipt['rows_read']}, loaded: {receipt['rows_loaded']}, "
         f"rejected: {receipt['rows_rejected']}",
     ]
+    lines += _extra_lines(receipt, en=True)
     lines += _problem_lines(problems, EN)
     if receipt.get("problems_truncated"):
         lines.append(f"(+{receipt['problems_truncated']} fler problem / more problems)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 NO_ANSWER = {"", "-", "–", "vet ej", "vetej", "vet inte", "ej svar", "n/a", "na", "dont know"}
 
@@ -100,7 +101,46 @@ _DATE_FORMATS = (
 )
 
 
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+"""Where the platform's calendar runs: a date-time with an offset counts on this zone's date."""
+
+# Zone abbreviations that survey tools print after a time (Google Forms: "… 9:41:07 AM CET")
+_ZONE_NAMES = {
+    "CET": dt.timedelta(hours=1),
+    "CEST": dt.timedelta(hours=2),
+    "UTC": dt.timedelta(0),
+    "GMT": dt.timedelta(0),
+    "Z": dt.timedelta(0),
+}
+_TRAILING_ZONE = re.compile(r"^(.*?\S)\s*(?:\b([A-Z]{1,4})|(?:UTC|GMT)?([+-]\d{2}):?(\d{2}))$")
+_AMPM_FORMATS = ("%Y/%m/%d %I:%M:%S %p", "%Y-%m-%d %I:%M:%S %p", "%m/%d/%Y %I:%M:%S %p")
+
+
+def local(parsed: dt.datetime) -> dt.datetime:
+    """An aware date-time as Europe/Stockholm wall-clock time (naive); a naive one as it is
+    (it was written in local time)."""
+    if parsed.tzinfo is None:
+        return parsed
+    return parsed.astimezone(STOCKHOLM).replace(tzinfo=None)
+
+
+def _naive(v: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(v)
+    except ValueError:
+        pass
+    for fmt in (*_DATE_FORMATS, *_AMPM_FORMATS):
+        try:
+            return dt.datetime.strptime(v, fmt)
+        except ValueError:
+            continue
+    return None
+
+
 def timestamp(value: object, *, excel: bool = False) -> dt.datetime | None:
+    """A date or date-time as written; one with an offset, ``Z`` or a zone name (CET, CEST,
+    UTC, GMT) becomes its Europe/Stockholm wall-clock time, so it counts on the Swedish
+    calendar date (00:30 in Sweden on 1 April is April, though it is 31 March in UTC)."""
     v = clean(value)
     if not v:
         return None
@@ -109,20 +149,29 @@ def timestamp(value: object, *, excel: bool = False) -> dt.datetime | None:
             return excel_serial(float(v))
         except ValueError:
             return None
-    iso = v.replace("Z", "+00:00")
+    parsed = _naive(v)
+    if parsed is not None:
+        return local(parsed)
+    iso = v[:-1] + "+00:00" if v.endswith(("Z", "z")) else v
     try:
-        parsed = dt.datetime.fromisoformat(iso)
-        if parsed.tzinfo is not None:
-            parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
-        return parsed
+        return local(dt.datetime.fromisoformat(iso))
     except ValueError:
         pass
-    for fmt in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(v, fmt)
-        except ValueError:
-            continue
-    return None
+    m = _TRAILING_ZONE.match(v)
+    if not m:
+        return None
+    body, name, hours, minutes = m.groups()
+    if name is not None:
+        offset = _ZONE_NAMES.get(name)
+        if offset is None:
+            return None
+    else:
+        sign = -1 if hours.startswith("-") else 1
+        offset = sign * dt.timedelta(hours=abs(int(hours)), minutes=int(minutes))
+    parsed = _naive(body.strip())
+    if parsed is None or parsed.tzinfo is not None:
+        return None
+    return local(parsed.replace(tzinfo=dt.timezone(offset)))
 
 
 def date_or_month(value: object, *, excel: bool = False) -> dt.date | None:
