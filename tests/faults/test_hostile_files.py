@@ -81,7 +81,12 @@ def test_one_gb_csv_and_json_quarantined_unread_with_bounded_memory(fhome):
         assert "MOGNAD_MAX_FILE_BYTES" in r["problems"][0]["message"]
     assert _one(fhome, "liten.csv")["status"] == "loaded"
     kept = list(fhome.quarantine.rglob("*stor.csv"))
-    assert len(kept) == 1 and kept[0].stat().st_size == GB  # kept whole, not lost
+    # kept whole, not lost: sealed (mognad.vault), so the size is the delivered size plus
+    # the header and one tag per chunk
+    from mognad import vault
+
+    sealed = vault.HEADER_SIZE + GB + -(-GB // vault.CHUNK_SIZE) * vault.TAG
+    assert len(kept) == 1 and kept[0].stat().st_size == sealed and vault.is_sealed(kept[0])
     assert inbox_files(fhome) == []
 
 
@@ -214,8 +219,16 @@ def test_symlinks_fifos_and_unknown_folders(fhome, tmp_path):
     assert [p.parent.parent.name for p in fhome.raw.rglob("data.parquet")] == [
         "municipality_code=2280"
     ]
+    # kept as sealed notes naming the link, never followed (mognad.vault)
+    from mognad import vault
+
+    # (only the receipts link moved aside stays a link: it is no delivery; `mognad
+    # archive-encrypt` and the nightly housekeeping turn it into a note too)
     links = [p for p in fhome.quarantine.rglob("*") if p.is_symlink()]
-    assert links and all(p.is_symlink() for p in links)  # kept as links, never followed
+    assert [p.parent.name for p in links] == ["_receipts"]
+    [note] = [p for p in fhome.quarantine.rglob("*länk.csv")]
+    assert vault.stored_kind(note) == vault.KIND_NOTE
+    assert "symbolic link" in vault.read_original(note, vault.keyring(fhome)).decode()
     assert inbox_files(fhome) == []
 
 
