@@ -110,14 +110,14 @@ def test_build_scores_suppresses_publishes_and_keeps_old_file_on_failure(setting
         assert n == 14
         [(respondents, score_pct, suppressed)] = cell(KOD_A, 2025, "alla", "alla", "alla")
         assert (respondents, suppressed) == (14, False)
-        assert score_pct == pytest.approx(score, abs=0.05)
+        assert score_pct == pytest.approx(score, abs=1e-9)
 
         n, score = expected_cell(a_2025, "medarbetare", "digital förmåga", "effektivitet")
         [(respondents, score_pct, suppressed)] = cell(
             KOD_A, 2025, "medarbetare", "digital förmåga", "effektivitet"
         )
         assert respondents == n and n >= 5 and not suppressed
-        assert score_pct == pytest.approx(score, abs=0.05)
+        assert score_pct == pytest.approx(score, abs=1e-9)
 
         # 3 chefer: hidden. 5 förtroendevalda: hidden too (the smallest shown group).
         assert cell(KOD_A, 2025, "chef", "alla", "alla") == [(None, None, True)]
@@ -140,7 +140,8 @@ def test_build_scores_suppresses_publishes_and_keeps_old_file_on_failure(setting
             ).fetchall()
 
         assert rate(2025, "medarbetare") == [(20, 6, 30.0, False)]
-        assert rate(2025, "alla") == [(26, 14, 53.8, False)]
+        # published unrounded: 100 * 14 / 26, not 53.8
+        assert rate(2025, "alla") == [(26, 14, pytest.approx(100 * 14 / 26, abs=1e-9), False)]
         assert rate(2025, "chef") == [(None, None, None, True)]  # 3 respondents
         assert rate(2024, "alla") == [(None, 5, None, False)]  # no HR snapshot by 2024
 
@@ -152,10 +153,11 @@ def test_build_scores_suppresses_publishes_and_keeps_old_file_on_failure(setting
                 [KOD_A, period, group, gender],
             ).fetchall()
 
-        assert coverage("2025-06", "alla") == [(26, 10, 38.5, False)]
+        pct = pytest.approx
+        assert coverage("2025-06", "alla") == [(26, 10, pct(100 * 10 / 26, abs=1e-9), False)]
         assert coverage("2025-06", "medarbetare") == [(None, None, None, True)]  # 4 trained
         assert coverage("2025-12", "medarbetare") == [(20, 6, 30.0, False)]
-        assert coverage("2025-09", "alla") == [(26, 12, 46.2, False)]
+        assert coverage("2025-09", "alla") == [(26, 12, pct(100 * 12 / 26, abs=1e-9), False)]
         periods = con.execute(
             "select count(distinct period) from marts.fct_training_coverage"
         ).fetchall()
@@ -170,7 +172,7 @@ def test_build_scores_suppresses_publishes_and_keeps_old_file_on_failure(setting
         ).fetchall()
         [(baseline_wave, base, cur, change, suppressed)] = progress
         assert (baseline_wave, suppressed) == (2024, False)
-        assert change == pytest.approx(cur - base, abs=0.051)
+        assert change == cur - base  # the difference of the unrounded scores
 
         log = con.execute(
             "select municipality_code, status, received_at::varchar from marts.ingest_log "

@@ -64,3 +64,36 @@ def test_prose_numbers_match_the_table():
     text = METOD.read_text(encoding="utf-8")
     for number in ("56,0", "67,5", "+11,5", "70,0", "67,0", "20,0 %", "40,0 %", "44,0 %"):
         assert number in text
+
+
+def test_published_numbers_are_unrounded_and_recompute_exactly(example):
+    """Scores and percentages are published unrounded: each percentage is exactly its
+    fraction, and a change from the 0-mätning is exactly the difference of the two
+    published scores (not of two rounded ones)."""
+    con = duckdb.connect(str(example.published_db), read_only=True)
+    try:
+        rates = con.execute(
+            "select respondents, headcount, response_rate_pct from marts.fct_response_rate "
+            "where response_rate_pct is not null"
+        ).fetchall()
+        coverage = con.execute(
+            "select trained_persons, headcount, coverage_pct from marts.fct_training_coverage "
+            "where not suppressed"
+        ).fetchall()
+        changes = con.execute(
+            "select baseline_score_pct, score_pct, change_pct_points "
+            "from marts.fct_maturity_progress where not suppressed"
+        ).fetchall()
+        profile = con.execute(
+            "select score_pct, region_score_pct, diff_pct_points "
+            "from marts.fct_category_profile where not suppressed"
+        ).fetchall()
+    finally:
+        con.close()
+    assert rates and coverage and changes and profile
+    for part, whole, pct in rates + coverage:
+        assert pct == pytest.approx(100 * part / whole, abs=1e-9)
+    for base, cur, change in changes:
+        assert change == cur - base
+    for score, region, diff in profile:
+        assert diff == score - region

@@ -132,7 +132,7 @@ select
     n as respondents_unsuppressed,
     score as score_unsuppressed,
     case when not suppressed then n end::integer as respondents,
-    case when not suppressed then round(score, 1) end::double as score_pct,
+    case when not suppressed then score end::double as score_pct,
     suppressed,
     todo.survey_loads
 from protected

@@ -28,7 +28,7 @@ compared as (
         m.category,
         m.score_pct,
         r.score_pct as region_score_pct,
-        round(m.score_pct - r.score_pct, 1) as diff_pct_points,
+        m.score_pct - r.score_pct as diff_pct_points,
         m.suppressed
     from maturity as m
     left join region as r

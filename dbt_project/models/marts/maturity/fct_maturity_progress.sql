@@ -24,7 +24,7 @@ select
     cur.wave,
     base.score_pct as baseline_score_pct,
     cur.score_pct,
-    round(cur.score_pct - base.score_pct, 1) as change_pct_points,
+    cur.score_pct - base.score_pct as change_pct_points,
     cur.suppressed or base.suppressed as suppressed
 from maturity as cur
 inner join baselines as b

@@ -4,7 +4,7 @@
 
   Built only from published (unsuppressed) municipality cells, so it reveals nothing the
   municipality rows do not: respondents = the sum of the shown cells' respondents,
-  score_pct = their respondent-weighted mean (from the published one-decimal scores),
+  score_pct = their respondent-weighted mean (of the published, unrounded scores),
   municipalities = how many municipality cells it covers. A county total over all
   respondents would let a hidden municipality be recovered by subtraction.
   suppressed = true when no municipality cell of the county is shown.
@@ -25,10 +25,9 @@ select
     category,
     count(*) filter (where not suppressed)::integer as municipalities,
     sum(respondents) filter (where not suppressed)::integer as respondents,
-    round(
-        sum(respondents * cast(score_pct as decimal(18, 1))) filter (where not suppressed)
-        / sum(respondents) filter (where not suppressed),
-        1
+    (
+        sum(respondents * score_pct) filter (where not suppressed)
+        / sum(respondents) filter (where not suppressed)
     )::double as score_pct,
     count(*) filter (where not suppressed) = 0 as suppressed
 from cells

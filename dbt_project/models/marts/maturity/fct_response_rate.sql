@@ -82,7 +82,7 @@ select
     case when not suppressed then headcount end::integer as headcount,
     case when not suppressed then respondents end::integer as respondents,
     case
-        when not suppressed and headcount > 0 then round(100.0 * respondents / headcount, 1)
+        when not suppressed and headcount > 0 then 100.0 * respondents / headcount
     end::double as response_rate_pct,
     suppressed
 from protected

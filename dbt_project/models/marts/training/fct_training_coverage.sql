@@ -112,7 +112,7 @@ select
     case when not suppressed then headcount end::integer as headcount,
     case when not suppressed then trained_persons end::integer as trained_persons,
     case
-        when not suppressed then round(100.0 * trained_persons / headcount, 1)
+        when not suppressed then 100.0 * trained_persons / headcount
     end::double as coverage_pct,
     suppressed
 from protected
