@@ -6,6 +6,10 @@ no ledger, no raw zone, no archive, no receipt file. Identifiers are validated w
 :mod:`mognad.personnummer` and pseudonymised with a throwaway random key held in memory,
 so no pseudonym key is needed and nothing can be linked afterwards.
 
+A municipality's mapping file (``$MOGNAD_HOME/mappings/<kod>/<feed>.yaml``, or one given
+with ``--mapping``) is applied as ingest would; the receipt shows the mapping and the columns
+it dropped (their names, never their values).
+
 Not knowable without the ledger: whether the same bytes were delivered before
 (``duplicate``); the check says what the file itself would give.
 """
@@ -19,6 +23,7 @@ from pathlib import Path
 
 from mognad.config import FEEDS
 from mognad.ingest.feeds import Context, Parsed, parse
+from mognad.ingest.mapping import MappingError
 from mognad.ingest.problems import problem
 from mognad.ingest.readers import UnreadableFile, read_file
 from mognad.ingest.receipts import display_name
@@ -37,9 +42,12 @@ def ingest_feeds() -> tuple[str, ...]:
     return tuple(getattr(ingest_pkg, "INGEST_FEEDS", FEEDS))
 
 
-def _context(key: bytes, code: str | None) -> Context:
+def _context(key: bytes, code: str | None, home: Path | None, mapping) -> Context:
     names = {f.name for f in dataclasses.fields(Context)}
-    return Context(key, municipality_code=code) if "municipality_code" in names else Context(key)
+    extra = {"home": home, "mapping": mapping} if "home" in names else {}
+    if "municipality_code" in names:
+        return Context(key, municipality_code=code, **extra)
+    return Context(key)
 
 
 def infer(path: Path) -> tuple[str | None, str | None]:
@@ -55,8 +63,14 @@ def check_file(
     feed: str | None = None,
     municipality_code: str | None = None,
     max_reject_share: float = 0.2,
+    *,
+    home: Path | None = None,
+    mapping: Path | None = None,
 ) -> dict:
-    """The receipt ingest would write for this file (as a dict), computed in memory."""
+    """The receipt ingest would write for this file (as a dict), computed in memory.
+
+    ``home``: where the county's mapping files are looked up; ``mapping``: a mapping file to
+    apply instead (to try one before the county installs it)."""
     path = Path(path)
     inferred_code, inferred_feed = infer(path)
     feed = feed or inferred_feed
@@ -74,10 +88,14 @@ def check_file(
     else:
         key = secrets.token_bytes(32)  # throwaway: pseudonyms from a check link to nothing
         try:
+            given = _given_mapping(mapping, feed, code)
             sheet = read_file(path, data)
-            parsed = parse(feed, sheet, _context(key, code))
+            parsed = parse(feed, sheet, _context(key, code, home, given))
         except UnreadableFile as exc:
             parsed = Parsed([], 0, 0, [problem("unreadable", None, None, str(exc))])
+            parsed.fatal = parsed.problems[0]
+        except MappingError as exc:
+            parsed = Parsed([], 0, 0, [problem("invalid_mapping", None, None, str(exc)[:300])])
             parsed.fatal = parsed.problems[0]
         del key
         problems = parsed.problems
@@ -105,5 +123,14 @@ def check_file(
         "rows_loaded": parsed.rows_loaded if parsed and status == "loaded" else 0,
         "rows_rejected": parsed.rows_read - parsed.rows_loaded if parsed else 0,
         "problems": [p.as_dict() for p in problems],
+        **(parsed.receipt if parsed else {}),
         "precheck": True,
     }
+
+
+def _given_mapping(path: Path | None, feed: str, code: str | None):
+    if path is None:
+        return None
+    from mognad.ingest.mapping import load_mapping
+
+    return load_mapping(Path(path), feed, code, display_name(Path(path).name))

@@ -146,6 +146,13 @@ FIX: dict[str, tuple[str, str]] = {
         "The row has another municipality code than the folder the file was dropped in. "
         "Deliver each municipality's rows in its own folder.",
     ),
+    "invalid_mapping": (
+        "Mappningsfilen för ert flöde (`mappings/<kommunkod>/<flöde>.yaml`) har ett fel; "
+        "kvittot säger vilken nyckel. Rätta den (se [mappning.md](mappning.md)) eller be länets "
+        "datateam; pröva med `mognad check FIL --mapping FIL.yaml`.",
+        "The mapping file for your feed has an error; the receipt names the key. Fix it (see "
+        "mappning.md) and try it with `mognad check FILE --mapping FILE.yaml`.",
+    ),
     "too_many_rejected": (
         "Mer än var femte rad underkändes (MOGNAD_MAX_REJECT_SHARE), så ingenting lästes in. "
         "Rätta raderna som kvittot listar och lämna hela filen igen.",
@@ -153,6 +160,97 @@ FIX: dict[str, tuple[str, str]] = {
         "loaded. Fix the rows the receipt lists and deliver the whole file again.",
     ),
 }
+
+# The plan feed (added beside the three original feeds; kept together here).
+FEED_TEXT["plan"] = (
+    "Utbildningsplan: en rad per steg i kommunens plan (vilken målgrupp som går vilka kurser, "
+    "i vilken ordning, till när och hur många). Den senast inlästa planen ersätter de "
+    "tidigare.",
+    "Training plan: one row per step of the municipality's plan (which target group takes "
+    "which courses, in which order, by when and how many). The latest loaded plan replaces "
+    "earlier ones.",
+)
+FIX.update(
+    {
+        "invalid_plan_target_group": (
+            "Använd förtroendevald, chef, medarbetare eller alla (alla = hela kommunen).",
+            "Use förtroendevald, chef, medarbetare or alla (alla = everyone).",
+        ),
+        "duplicate_step": (
+            "Varje steg ska ha ett eget namn i planen. Byt namn på eller ta bort dubbletten "
+            "(kvittot visar raden där namnet först förekommer).",
+            "Each step needs its own name in the plan. Rename or remove the duplicate (the "
+            "receipt names the row where the name first occurs).",
+        ),
+        "due_before_start": (
+            "Slutdatum (klart_senast) får inte ligga före startdatum. Rätta något av datumen.",
+            "The due date (klart_senast) may not be before the start date. Fix either date.",
+        ),
+        "target_out_of_range": (
+            "Målet är en andel i procent: ett tal från 0 till 100 (t.ex. 80 eller 75,5).",
+            "The target is a percentage: a number from 0 to 100 (e.g. 80 or 75,5).",
+        ),
+        "unknown_after_step": (
+            "Efter_steg ska vara namnet på ett annat steg i samma fil, skrivet exakt likadant "
+            "(stora/små bokstäver spelar roll). Lämna tomt om steget inte följer något annat.",
+            "after_step must be the name of another step of the same file, written exactly "
+            "alike (case matters). Leave it blank when the step follows no other.",
+        ),
+        "plan_cycle": (
+            "Följ efter_steg från steget: ni kommer tillbaka till samma steg. Ta bort en av "
+            "länkarna så att ordningen får en början.",
+            "Follow after_step from the step: you come back to the same step. Remove one of "
+            "the links so that the order has a beginning.",
+        ),
+    }
+)
+
+PLAN_RULES = [
+    "",
+    "## Regler / Rules",
+    "",
+    "- En planfil är kommunens hela plan: den senast inlästa planfilen ersätter de tidigare "
+    "(de tidigare finns kvar i arkivet och i leveransloggen). / A plan file is the "
+    "municipality's whole plan: the latest loaded plan file replaces earlier ones (they stay "
+    "in the archive and the ingest log).",
+    "- `step` (steg) är ett kort namn, unikt i filen, t.ex. `1 Webbmodul chefer`. / A short "
+    "name, unique in the file.",
+    "- `target_group` (målgrupp): förtroendevald, chef, medarbetare eller `alla`; "
+    "`department` (förvaltning) tomt = hela kommunen. / `alla` = everyone; a blank "
+    "department = the whole municipality.",
+    "- `course_codes` (kurskoder): en eller flera kurskoder åtskilda med `,` eller `;`; att "
+    "slutföra någon av dem räcker för steget. En xAPI-kurs anges med sin aktivitets-IRI "
+    "(`object.id`). Koderna jämförs exakt (efter att mellanslag runt dem tagits bort). / One "
+    "or more course codes; completing any of them completes the step; an xAPI course is its "
+    "activity IRI; codes match exactly (trimmed).",
+    "- `due_on` (klart_senast) krävs och får inte ligga före `starts_on` (startdatum). / "
+    "Required, not before `starts_on`.",
+    "- `target_pct` (mål) 0–100, decimalkomma går bra. / 0–100, decimal comma allowed.",
+    "- `after_step` (efter_steg) namnger ett steg i samma fil som ska vara gjort först; ett "
+    "namn som inte finns, eller en cirkel (A efter B efter A), är ett problem på raden. / "
+    "Names a step of the same file to be completed first; an unknown name or a cycle is a "
+    "problem on that row.",
+    "",
+    "## Vad som räknas / What is counted",
+    "",
+    "- Stegets population (`headcount`): personerna i målgruppen (och förvaltningen) i den "
+    "senaste HR-ögonblicksbilden på eller före `due_on` (eller i dag, så länge `due_on` "
+    "ligger i framtiden). / The persons of the target group (and department) in the latest "
+    "hr snapshot on or before `due_on` (or today while `due_on` is in the future).",
+    "- `completed_persons`: de av dem som har slutfört (eller godkänts på) någon av stegets "
+    "kurser senast `due_on`; `coverage_pct = 100 × completed_persons / headcount`. / Those "
+    "of them with a completed or passed event of any of the step's courses on or before "
+    "`due_on`.",
+    "- `status`: `uppnått` när täckningen når målet, annars `pågår` till och med `due_on` "
+    "och `ej uppnått` därefter. / `uppnått` when coverage reaches the target; otherwise "
+    "`pågår` until `due_on`, `ej uppnått` after it.",
+    "- `in_order_pct` (steg med efter_steg): andelen av stegets genomförare vars första "
+    "genomförande av det tidigare stegets kurser ligger på eller före deras första "
+    "genomförande av detta stegs kurser. / The share of the step's completers who completed "
+    "the earlier step first (or the same day).",
+    "- Färre än 5 personer visas aldrig (`..`). / Fewer than 5 persons are never shown.",
+    "- Planen innehåller inga personuppgifter. / The plan holds no personal data.",
+]
 
 GENERIC_FIX = (
     "Läs meddelandet i kvittot och rätta filen; kontakta länets datateam vid frågor.",
@@ -213,7 +311,15 @@ def _index() -> str:
         "går bra). Koder behåller inledande nollor om kolumnen är text; Excel-datum blir "
         "datum. / XLSX: the first sheet; the header is the first non-empty row. Codes keep "
         "leading zeros when the column is text; Excel dates become dates.",
-        "- JSON: endast xAPI-satser i utbildningsflödet. / JSON: xAPI statements, training only.",
+        "- JSON: xAPI-satser i utbildningsflödet (en array, en sats per rad, eller en LRS:s "
+        "`StatementResult`). / JSON: xAPI statements in the training feed (an array, one per "
+        "line, or an LRS `StatementResult`).",
+        "- Datum och tid med tidszon (`+01:00`, `Z`, `CET`) räknas på sitt svenska "
+        "kalenderdatum (Europe/Stockholm): 00:30 svensk tid den 1 april är april. / A date-time "
+        "with an offset counts on its Europe/Stockholm calendar date.",
+        "- Exporter från enkätverktyg (Microsoft Forms, Google Forms) läses genom en "
+        "mappningsfil som kommunen skriver en gång: [mappning.md](mappning.md). / Survey-tool "
+        "exports are read through a mapping file: [mappning.md](mappning.md).",
         "- Rubriker matchas oberoende av stora/små bokstäver, mellanslag, `_` och `-`, på "
         "svenska eller engelska. / Headers match regardless of case, spaces, `_` and `-`, "
         "in Swedish or English.",
@@ -313,26 +419,204 @@ def _feed_page(feed: str) -> str:
             "municipality's first wave is its baseline (0-mätning).",
         ]
     if feed in KEYED_FEEDS:
-        lines += [
-            "",
-            "Personnummer och samordningsnummer accepteras som `ÅÅMMDD-NNNN`, "
-            "`ÅÅMMDD+NNNN` (100 år eller äldre), `ÅÅMMDDNNNN`, `ÅÅÅÅMMDDNNNN` och "
-            "`ÅÅÅÅMMDD-NNNN`. De pseudonymiseras vid inläsning. / Accepted in any common "
-            "form; pseudonymised at ingest.",
-        ]
+        lines += ["", *PERSONNUMMER_TABLE]
+    if feed == "plan":
+        lines += PLAN_RULES
     if feed == "training":
-        lines += [
-            "",
-            "xAPI (JSON, en array eller en sats per rad): personen är `actor.account.name`, "
-            "kursen `object.id`; verben completed och passed räknas som slutförda. / "
-            "xAPI: the person is `actor.account.name`, the course `object.id`; completed "
-            "and passed count as completion.",
-        ]
+        lines += ["", *_xapi_section()]
     lines += [
         "",
         f"Mall / template: `mognad templates` skriver `{feed}.csv` och `{feed}.xlsx`.",
         "",
     ]
+    return "\n".join(lines)
+
+
+PERSONNUMMER_TABLE = [
+    "## Personnummer och samordningsnummer / Personal identity numbers",
+    "",
+    "De pseudonymiseras vid inläsning. / They are pseudonymised at ingest.",
+    "",
+    "| form | exempel / example | accepteras / accepted |",
+    "|---|---|---|",
+    "| `ÅÅÅÅMMDDNNNK` | `198112189876` | ja / yes |",
+    "| `ÅÅÅÅMMDD-NNNK` | `19811218-9876` | ja / yes |",
+    "| `ÅÅMMDD-NNNK` | `811218-9876` | ja / yes |",
+    "| `ÅÅMMDDNNNK` | `8112189876` | ja / yes |",
+    "| `ÅÅMMDD+NNNK` (100 år eller äldre / aged 100+) | `121212+1212` | ja / yes |",
+    "| samordningsnummer (dag + 60 / day + 60) | `19701063-2391` | ja / yes |",
+    "| fel kontrollsiffra `K` (Luhn) / wrong check digit | `19811218-9875` | nej / no |",
+    "| löpnummer `NNN` = 000 (tilldelas aldrig / never issued) | `19800101-0001` | nej / no |",
+    "| datum som inte finns, eller i framtiden / no such date, or in the future "
+    "| `19800230-1234` | nej / no |",
+    "| annat än siffror, `-`, `+` och mellanslag / other characters | `19811218/9876` | nej / no |",
+]
+
+
+def _xapi_section() -> list[str]:
+    from mognad.ingest.xapi import VERBS
+
+    lines = [
+        "## xAPI från lärplattform eller LRS / xAPI from an LMS or LRS",
+        "",
+        "JSON med xAPI-satser: en array, en sats per rad, eller en LRS:s svar på "
+        '`GET /statements` (`{"statements": [...], "more": "..."}`). En HTTP-källa '
+        "(`pagination: xapi`) följer `more`. / xAPI statements as JSON: an array, one per "
+        "line, or an LRS `StatementResult`; an HTTP source follows `more`.",
+        "",
+        "- Personen är `actor.account.name` (personnummer eller samordningsnummer). / The "
+        "person is `actor.account.name`.",
+        "- Kursen är hela aktivitetens IRI `object.id` (t.ex. "
+        "`https://moodle.example/course/view.php?id=2`); namnet tas ur "
+        "`object.definition.name`, svenska först (sv-SE, sv, sedan en-US, en, sedan något). "
+        "/ The course is the full activity IRI `object.id`; its name from "
+        "`object.definition.name`, Swedish first.",
+        "- Datum: `timestamp` (annars `stored`) på sitt svenska kalenderdatum. / The date is "
+        "`timestamp` (else `stored`) on its Europe/Stockholm date.",
+        "",
+        "Verbet känns igen på sista delen av sin IRI (`http://adlnet.gov/expapi/verbs/"
+        "completed` → `completed`). / A verb is recognised by its IRI's last segment.",
+        "",
+        "| verb | räknas som / counts as | form / format |",
+        "|---|---|---|",
+    ]
+    for verb, (status, fmt, sv, en) in VERBS.items():
+        lines.append(f"| `{verb}` | `{status}`: {sv} / {en} | {fmt or 'e-learning'} |")
+    lines += [
+        "| alla andra (viewed, answered, attempted, launched, experienced, …) / any other | "
+        "läses och ignoreras: räknas per verb i kvittot (`ignored_statements`), aldrig ett "
+        "problem och aldrig en underkänd rad / read and ignored: counted per verb in the "
+        "receipt, never a problem, never a rejected row | – |",
+        "",
+        "`rows_read` räknar satserna med verb ur tabellen. / `rows_read` counts the statements "
+        "of the verbs in the table.",
+    ]
+    return lines
+
+
+MS_FORMS_EXAMPLE = """\
+feed: survey
+municipality_code: "2280"
+instrument: dimios
+columns:
+  respondent_id: ID
+  submitted_at: Tid för slutförande
+  department: Vilken förvaltning arbetar du på?
+constants:
+  target_group: chef           # formuläret gick bara till chefer
+items:                         # frågor vars text inte är kodbokens påstående
+  F03: "Hur ofta använder du Teams/Skype: dagligen, veckovis – eller aldrig?"
+"""
+
+GOOGLE_FORMS_EXAMPLE = """\
+feed: survey
+municipality_code: "2281"
+instrument: dimios
+columns:
+  respondent_id: "#rad"        # Google Forms har inget svars-id: radnumret används
+  submitted_at: Tidstämpel
+  target_group: Vilken roll har du?
+  department: Vilken förvaltning arbetar du på?
+values:
+  target_group:
+    Medarbetare: medarbetare
+    Chef: chef
+    Politiker: förtroendevald
+items:
+  F04: 'Sparar "e-tjänsterna" tid – för invånare, företag & föreningar?'
+"""
+
+
+def _mapping_page() -> str:
+    book = codebook()
+    lines = [
+        GENERATED,
+        "",
+        "# Mappning av enkätverktygens exporter / Mapping survey-tool exports",
+        "",
+        "En export från Microsoft Forms eller Google Forms har en kolumn per fråga med "
+        'frågetexten som rubrik, svaren som skalans etiketter ("Instämmer helt") och '
+        "kolumner som aldrig får sparas (e-post, namn, fritext). Kommunen beskriver sin export "
+        "en gång i en mappningsfil; sedan läses varje sådan export som en vanlig leverans. / "
+        "A municipality describes its export once in a mapping file; then every such export "
+        "loads like an ordinary delivery.",
+        "",
+        "## Var filen ligger / Where the file is",
+        "",
+        "`$MOGNAD_HOME/mappings/<kommunkod>/<flöde>.yaml`, t.ex. `mappings/2281/survey.yaml` "
+        "(eller under mappen som `MOGNAD_MAPPINGS_DIR` anger). Mappen är länets, utanför "
+        "inkorgen: kommunen skickar filen till länets datateam. / The folder is the county's, "
+        "outside the inbox (or the folder `MOGNAD_MAPPINGS_DIR` names).",
+        "",
+        "## Vad filen säger / What it says",
+        "",
+        "| nyckel / key | betyder / means |",
+        "|---|---|",
+        "| `columns` | vilken rubrik som är vilken kolumn i flödet (`respondent_id`, "
+        '`submitted_at`, `target_group`, `gender`, `department`, …); `respondent_id: "#rad"` '
+        "= radnumret / which header is which feed column |",
+        "| `constants` | ett värde för alla rader när exporten saknar kolumnen (t.ex. "
+        "`target_group: chef`) / a value for every row |",
+        "| `values` | vilket skrivet värde som är vilket värde i flödet (`Politiker: "
+        "förtroendevald`) / which written value is which feed value |",
+        "| `items` | vilken frågetext som är vilken frågekod; en rubrik som är kodbokens "
+        "påstående (nedan) behöver inte stå med / which question text is which item code |",
+        "| `answers` | vilken svarsetikett som är vilket skalsteg; kodbokens etiketter (nedan) "
+        "behöver inte stå med / which answer label is which scale step |",
+        "| `instrument` | enkäten (`dimios`, `digcomp`) / the instrument |",
+        "",
+        "**Kolumner som mappningen inte nämner tas bort vid inläsning och sparas aldrig** "
+        "(inte i rådatazonen, inte i kvitton): e-post, namn, fritext, `Starttid`. Kvittot "
+        "listar deras rubriker. / Columns the mapping does not name are dropped at ingest "
+        "and never stored; the receipt lists their headers.",
+        "",
+        "Rubriker och etiketter jämförs utan hänsyn till stora/små bokstäver, mellanslag och "
+        "avslutande `.`, `:` eller `?`. En rubrik som är kodbokens påstående mappas av sig "
+        "själv, även Google Forms rutnätsfrågor `Fråga [påstående]`, också utan mappningsfil. "
+        "/ Headers and labels match regardless of case, spacing and trailing punctuation.",
+        "",
+        "## Så börjar ni / How to start",
+        "",
+        "1. `mognad templates --mapping-from EXPORT.xlsx --municipality 2281 --dir mappningar` "
+        "skriver ett utkast: det som känns igen är ifyllt, okända frågor listas. / writes a "
+        "skeleton.",
+        "2. Fyll i det som saknas och pröva: `mognad check EXPORT.xlsx --feed survey "
+        "--municipality 2281 --mapping mappningar/2281/survey.yaml` visar mappningen och "
+        "vilka kolumner som togs bort. / Fill it in and try it with `mognad check`.",
+        "3. Skicka filen till länets datateam, som lägger den i `mappings/2281/survey.yaml`. "
+        "/ Send it to the county data team.",
+        "",
+        "## Exempel: Microsoft Forms (XLSX) / Example: Microsoft Forms",
+        "",
+        "Exporten har kolumnerna `ID`, `Starttid`, `Tid för slutförande`, `E-post`, `Namn` och "
+        "en kolumn per fråga; svaren är etiketter. `Starttid`, `E-post`, `Namn` och fritext "
+        "tas bort. / The export has `ID`, `Starttid`, `Tid för slutförande`, `E-post`, `Namn`, "
+        "then one column per question.",
+        "",
+        "```yaml",
+        MS_FORMS_EXAMPLE.rstrip("\n"),
+        "```",
+        "",
+        "## Exempel: Google Forms (CSV) / Example: Google Forms",
+        "",
+        "Exporten har `Tidstämpel` (`2025/03/14 9:41:07 AM CET` eller `2025-03-14 09:41:07`), "
+        "`E-postadress` och en kolumn per fråga. / The export has `Tidstämpel` (or "
+        "`Timestamp`), `E-postadress` and one column per question.",
+        "",
+        "```yaml",
+        GOOGLE_FORMS_EXAMPLE.rstrip("\n"),
+        "```",
+        "",
+        "## Kodbokens påståenden och skalor / The codebook's statements and scales",
+        "",
+    ]
+    for instrument, items in book.items():
+        labels = next(iter(items.values())).scale_labels
+        scale = ", ".join(f"{step} = {_cell(label)}" for step, label in labels)
+        lines += [f"### `{instrument}`", "", f"Skala / scale: {scale or '–'}", ""]
+        lines += ["| kod / code | påstående / statement |", "|---|---|"]
+        lines += [f"| `{c}` | {_cell(it.statement_sv) or '–'} |" for c, it in items.items()]
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -357,7 +641,11 @@ def _problems_page() -> str:
 
 def render() -> dict[str, str]:
     """File name -> markdown for the whole delivery guide."""
-    pages = {"README.md": _index(), "problemkoder.md": _problems_page()}
+    pages = {
+        "README.md": _index(),
+        "problemkoder.md": _problems_page(),
+        "mappning.md": _mapping_page(),
+    }
     for feed in FEED_COLUMNS:
         pages[f"{feed}.md"] = _feed_page(feed)
     return pages

@@ -7,6 +7,11 @@ as text so Excel keeps leading zeros. The sample row validates (its personnummer
 made-up, Luhn-valid number) and should be replaced by real rows.
 
     mognad templates [--dir D]
+    mognad templates --mapping-from EXPORT.xlsx --municipality 2281 [--feed survey]
+
+``--mapping-from`` writes a mapping skeleton for a survey tool's export instead
+(:func:`mognad.ingest.mapping.skeleton`): the columns and questions it recognises filled in,
+the rest listed for the municipality to fill in.
 """
 
 from __future__ import annotations
@@ -22,10 +27,10 @@ from mognad.personnummer import build as build_pnr
 from mognad.personnummer import format_as
 from mognad.reference import codebook
 
-TEMPLATE_FEEDS = ("survey", "training", "hr")
+TEMPLATE_FEEDS = ("survey", "training", "hr", "plan")
 GENDER_CHOICES = ("kvinna", "man", "annat")
-TEXT_COLUMNS = {"respondent_id", "person_id", "course_code", "aid_code"}
-DATE_COLUMNS = {"submitted_at", "completed_at", "snapshot_date"}
+TEXT_COLUMNS = {"respondent_id", "person_id", "course_code", "aid_code", "course_codes"}
+DATE_COLUMNS = {"submitted_at", "completed_at", "snapshot_date", "starts_on", "due_on"}
 LIST_ROWS = 5000  # data validation covers this many rows below the header
 
 # A made-up person: born 1 January 1980, serial 238 (even: woman by convention).
@@ -52,6 +57,17 @@ def _sample_values(feed: str) -> dict[str, object]:
             "status": "completed",
             "format": "e-learning",
             "hours": "1,5",
+        }
+    if feed == "plan":  # one step of a plan: the managers' web module before a workshop
+        return {
+            "step": "1 Webbmodul chefer",
+            "target_group": "chef",
+            "department": "",
+            "course_codes": "DIG101; DIG102",
+            "starts_on": dt.date(2025, 1, 13),
+            "due_on": dt.date(2025, 3, 31),
+            "target_pct": "80",
+            "after_step": "",
         }
     return {
         "person_id": SAMPLE_PNR,
@@ -126,6 +142,8 @@ def xlsx_bytes(feed: str) -> bytes:
         elif value != "":
             ws.write_string(1, c, str(value), text if name in TEXT_COLUMNS else None)
         choices = {"target_group": TARGET_GROUPS, "gender": GENDER_CHOICES}.get(name)
+        if feed == "plan" and name == "target_group":
+            choices = (*TARGET_GROUPS, "alla")
         if choices:
             ws.data_validation(
                 1,
@@ -156,3 +174,29 @@ def write_templates(folder: Path) -> list[Path]:
             path.write_bytes(data)
             written.append(path)
     return written
+
+
+def mapping_skeleton(
+    export: Path, feed: str = "survey", municipality_code: str | None = None
+) -> str:
+    """A mapping file (YAML text) for exports shaped like ``export``."""
+    from mognad.ingest.mapping import skeleton
+    from mognad.ingest.readers import read_file
+
+    export = Path(export)
+    sheet = read_file(export, export.read_bytes())
+    return skeleton(feed, sheet, municipality_code, export.name)
+
+
+def write_mapping_skeleton(
+    export: Path, folder: Path, feed: str = "survey", municipality_code: str | None = None
+) -> Path:
+    """The skeleton as ``<folder>/<kommunkod>/<feed>.yaml`` (the layout of the county's
+    mappings folder), never over an existing mapping."""
+    text = mapping_skeleton(export, feed, municipality_code)
+    target = Path(folder) / (municipality_code or "kommunkod") / f"{feed}.yaml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        target = target.with_name(f"{feed}.skeleton.yaml")
+    target.write_text(text, encoding="utf-8")
+    return target

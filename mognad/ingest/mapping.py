@@ -315,7 +315,7 @@ def apply(mapping: Mapping, sheet: Sheet) -> Mapped:
         elif col.name in mapping.constants:
             out_names.append(col.name)
             getters.append((None, mapping.constants[col.name], {}))
-            named[col.name] = f"= {mapping.constants[col.name]}"
+            named[col.name] = f"konstant/constant: {mapping.constants[col.name]}"
             continue
         else:
             idx = _native_index(col, native_keys, used)
@@ -327,7 +327,7 @@ def apply(mapping: Mapping, sheet: Sheet) -> Mapped:
                 elif col.name == "instrument" and mapping.instrument:
                     out_names.append(col.name)
                     getters.append((None, mapping.instrument, {}))
-                    named[col.name] = f"= {mapping.instrument}"
+                    named[col.name] = f"konstant/constant: {mapping.instrument}"
                 continue
         used.add(idx)
         out_names.append(col.name)
@@ -505,6 +505,6 @@ def skeleton(
         lines.append("# Tas bort / dropped: " + ", ".join(personal))
     if questions:
         lines.append("# Okända frågor: lägg till under items (frågekod: rubrik) / unknown:")
-        lines += [f"#   ?: {yaml.safe_dump(q, allow_unicode=True).strip()}" for q in questions]
+        lines += ["#   ?: " + " ".join(q.split()) for q in questions]
     body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
     return "\n".join(lines) + "\n" + body

@@ -68,6 +68,17 @@ SV = {"index": 0, "heading": "Problem:", "row": "rad", "file": "filen", "column"
 EN = {"index": 1, "heading": "Problems:", "row": "row", "file": "the file", "column": "column"}
 
 
+def _file_detail(p: dict) -> str:
+    """What a problem about the whole file adds (which mapping key, which columns): details of
+    file-level and header problems name keys and headers, never a data cell's value."""
+    if p["row"] not in (None, 1):
+        return ""
+    sv, en = CATALOGUE.get(p["code"], ("", ""))
+    prefix = f"{sv} / {en}: "
+    message = p.get("message") or ""
+    return f" – {neutralise(message[len(prefix):])}" if message.startswith(prefix) else ""
+
+
 def _problem_lines(problems: list[dict], lang: dict) -> list[str]:
     """One line per problem in one language: where (row, column), what, and the code."""
     if not problems:
@@ -77,7 +88,7 @@ def _problem_lines(problems: list[dict], lang: dict) -> list[str]:
         text = CATALOGUE.get(p["code"], (p["code"], p["code"]))[lang["index"]]
         where = f"{lang['row']} {p['row']}" if p["row"] is not None else lang["file"]
         col = f", {lang['column']} {neutralise(p['column'])}" if p["column"] else ""
-        lines.append(f"  - {where}{col}: {text} [{p['code']}]")
+        lines.append(f"  - {where}{col}: {text} [{p['code']}]{_file_detail(p)}")
     return lines
 
 
