@@ -497,7 +497,7 @@ def _people(rng: random.Random, code: str, n: int, level: float) -> list[Person]
             odd = gender == "man" or (gender == "annat" and rng.random() < 0.5)
             serial = rng.randrange(0, 100) * 10 + rng.choice(
                 (1, 3, 5, 7, 9) if odd else (0, 2, 4, 6, 8)
-            )
+            ) or 2  # serial 000 is never issued (and is refused at ingest)
             pnr = build_pnr(born, serial, samordning=rng.random() < 0.012)
             if pnr not in used:
                 used.add(pnr)

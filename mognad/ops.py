@@ -450,8 +450,12 @@ def cmd_docs(args, settings: Settings) -> int:
 
 
 def cmd_templates(args, settings: Settings) -> int:
-    from mognad.templates import write_templates
+    from mognad.templates import write_mapping_skeleton, write_templates
 
+    if getattr(args, "mapping_from", None):  # a mapping skeleton from a survey tool's export
+        _say(str(write_mapping_skeleton(Path(args.mapping_from), Path(args.dir), args.feed,
+                                        args.municipality)))  # fmt: skip
+        return 0
     for path in write_templates(Path(args.dir)):
         _say(str(path))
     return 0
@@ -472,7 +476,8 @@ def cmd_check(args, settings: Settings) -> int:
         if not (args.feed or infer(path)[1]):
             _say(f"mognad check: ange --feed (survey, training, hr) / give --feed for {name}")
             return 2
-        receipts.append(check_file(path, args.feed, args.municipality, settings.max_reject_share))
+        receipts.append(check_file(path, args.feed, args.municipality, settings.max_reject_share,
+                                   home=settings.home, mapping=args.mapping))  # fmt: skip
     if args.json:
         print(json.dumps(receipts if len(receipts) > 1 else receipts[0], ensure_ascii=False,
                          indent=2))  # fmt: skip
@@ -602,11 +607,15 @@ def register(sub) -> None:
     p.add_argument("--dir", help="target folder (default: docs/leverans)")
     p = sub.add_parser("templates", help="write blank CSV and XLSX templates per feed")
     p.add_argument("--dir", default="mallar", help="target folder (default: ./mallar)")
+    p.add_argument("--mapping-from", metavar="EXPORT", help="a mapping skeleton for an export")
+    p.add_argument("--feed", default="survey", help="the skeleton's feed (default: survey)")
+    p.add_argument("--municipality", metavar="KOD", help="the skeleton's municipality code")
     p = sub.add_parser("check", help="pre-check files: the receipt they would get, nothing stored")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--feed", help="survey, training or hr (default: from the folder name)")
     p.add_argument("--municipality", metavar="KOD", help="default: from the folder name")
     p.add_argument("--json", action="store_true", help="the receipt as JSON")
+    p.add_argument("--mapping", metavar="YAML", help="apply this mapping file instead")
     p = sub.add_parser("status", help="deliveries, quarantine, last build and publish")
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("requeue", help="move a quarantined file back into its inbox folder")

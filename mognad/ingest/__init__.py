@@ -379,7 +379,8 @@ class Ingestor:
             version = len(earlier) + 1
             try:
                 sheet = read_file(path, data)
-                parsed = parse(feed, sheet, Context(self.key, municipality_code=code))
+                ctx = Context(self.key, municipality_code=code, home=self.settings.home)
+                parsed = parse(feed, sheet, ctx)
             except UnreadableFile as exc:
                 parsed = Parsed([], 0, 0, [problem(exc.code, None, None, str(exc))])
                 parsed.fatal = parsed.problems[0]
@@ -456,6 +457,7 @@ class Ingestor:
             "attempt_id": attempt_id,
             "load_id": load_id,
             "version": version,
+            **(parsed.receipt if parsed else {}),
         }
         if attribution:
             receipt["attribution"] = attribution
