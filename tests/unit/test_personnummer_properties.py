@@ -11,7 +11,7 @@ from mognad.personnummer import build, format_as, luhn_digit, normalize
 
 TODAY = dt.date(2026, 11, 27)
 births = st.dates(min_value=dt.date(1890, 1, 1), max_value=TODAY)
-serials = st.integers(min_value=0, max_value=999)
+serials = st.integers(min_value=1, max_value=999)  # 000 is never issued (refused below)
 
 
 def age_100_or_more(born: dt.date) -> bool:
@@ -83,3 +83,23 @@ def test_future_birth_dates_and_impossible_dates_are_rejected():
     future = build(dt.date(2027, 1, 1), 123)
     assert normalize(future, today=TODAY) is None
     assert normalize("19850230-1234", today=TODAY) is None  # 30 February
+
+
+@settings(max_examples=200, deadline=None)
+@given(born=births, samordning=st.booleans())
+def test_serial_000_is_refused_in_every_form_though_its_check_digit_is_right(born, samordning):
+    twelve = build(born, 0, samordning=samordning)
+    assert twelve[8:11] == "000" and luhn_digit(twelve[2:11]) == int(twelve[11])
+    for form in all_forms(twelve, born):
+        assert normalize(form, today=TODAY) is None, form
+
+
+def test_guide_examples_are_what_the_code_accepts():
+    from mognad.docsgen import PERSONNUMMER_TABLE
+
+    for line in PERSONNUMMER_TABLE:
+        cells = [c.strip() for c in line.split("|")]
+        if len(cells) < 4 or not cells[2].startswith("`"):
+            continue
+        example, accepted = cells[2].strip("`"), cells[3].startswith("ja")
+        assert (normalize(example, today=TODAY) is not None) == accepted, line

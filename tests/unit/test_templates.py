@@ -42,6 +42,6 @@ def test_templates_are_read_by_ingest_and_the_sample_row_loads(tmp_path, setting
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(path.read_bytes())
     report = ingest(settings, progress=None)
-    assert len(report.outcomes) == 6
+    assert len(report.outcomes) == 2 * len(TEMPLATE_FEEDS)
     for o in report.outcomes:
         assert (o.status, o.rows_read, o.rows_loaded, o.rows_rejected) == ("loaded", 1, 1, 0), o
