@@ -13,7 +13,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 """The checkout: dbt project, expectations, Superset assets and DAGs live beside the package."""
 
-FEEDS = ("survey", "training", "hr")
+FEEDS = ("survey", "training", "hr", "plan")
 TARGET_GROUPS = ("förtroendevald", "chef", "medarbetare")
 GENDERS = ("kvinna", "man", "annat", "ej angivet")
 TOTAL = "alla"

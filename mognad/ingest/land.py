@@ -62,6 +62,19 @@ FEED_SCHEMAS: dict[str, pa.Schema] = {
             ("fte", pa.float64()),
         ]
     ),
+    "plan": pa.schema(
+        PROVENANCE
+        + [
+            ("step", pa.string()),
+            ("target_group", pa.string()),
+            ("department", pa.string()),
+            ("course_codes", pa.string()),
+            ("starts_on", pa.date32()),
+            ("due_on", pa.date32()),
+            ("target_pct", pa.float64()),
+            ("after_step", pa.string()),
+        ]
+    ),
     "kolada": pa.schema(
         PROVENANCE
         + [
