@@ -503,12 +503,15 @@ STAGING_MODELS: dict[str, str] = {
     "survey": "stg_survey__answers",
     "training": "stg_training__events",
     "hr": "stg_hr__employments",
+    "plan": "stg_plan__steps",
     "kolada": "stg_kolada__values",
 }
 ALWAYS_REBUILT = (
     "stg_ingest__attempts+",
     "stg_ingest__batch_checks+",
     "stg_ingest__inbox_waiting+",
+    # a plan step's status and a future step's population depend on today's date
+    "int_plan__step_cells+",
 )
 
 
