@@ -7,9 +7,11 @@ with the environment from :func:`superset_env`.
 Assets (database, datasets, charts, six dashboards) are kept as an unzipped export bundle in
 ``superset/assets/`` (written by ``superset/generate_assets.py``), matched by UUID. Setup also
 creates a role per municipality with row-level security, the county role and the demo users
-(:func:`setup_access`, :func:`demo_users`). The database URI there is a placeholder,
-``duckdb:///${MOGNAD_WAREHOUSE}``, filled in from ``Settings.published_db`` in a temporary
-copy at import time, so no machine path is committed.
+(:func:`setup_access`, :func:`demo_users`). The database URI there names the warehouse,
+``duckdb:///mognad.duckdb``, and holds no path (exports carry it): Superset's
+``DB_CONNECTION_MUTATOR`` opens ``MOGNAD_WAREHOUSE`` (``Settings.published_db``) for the
+county, or the user's own municipality file. A ``${MOGNAD_WAREHOUSE}`` placeholder in an
+asset is still filled in from ``Settings.published_db`` at import time.
 """
 
 from __future__ import annotations
@@ -528,14 +530,19 @@ def start(
     port: int = 8088,
     host: str = "127.0.0.1",
     workers: int = 2,
+    config_path: Path | None = None,
+    log_name: str = "superset.log",
 ) -> subprocess.Popen:
-    """Start Superset under gunicorn; output goes to ``superset_home/superset.log``.
+    """Start Superset under gunicorn; output goes to ``superset_home/<log_name>``.
 
-    The process leads its own process group; stop it with :func:`stop`.
+    ``config_path`` replaces ``superset/superset_config.py`` (tests). The process leads its
+    own process group; stop it with :func:`stop`.
     """
     env = superset_env(settings)
+    if config_path is not None:
+        env["SUPERSET_CONFIG_PATH"] = str(config_path)
     settings.superset_home.mkdir(parents=True, exist_ok=True)
-    log = open(settings.superset_home / "superset.log", "ab")  # noqa: SIM115
+    log = open(settings.superset_home / log_name, "ab")  # noqa: SIM115
     args = [
         str(superset_bin("gunicorn")),
         "-w",

@@ -173,8 +173,9 @@ CACHE_DEFAULT_TIMEOUT = 0
 # The published warehouse (mognad.publish) is a generation folder with the county file
 # ``mognad.duckdb`` and ``kommun/<kommunkod>.duckdb``: the same tables, holding only that
 # municipality's detail and the county's protected aggregates. Superset's one database
-# points at the county file; every engine Superset creates passes through this mutator,
-# which swaps in the file of the logged-in user's role:
+# names the warehouse (``duckdb:///mognad.duckdb``, no server path in exports); every
+# engine Superset creates passes through this mutator, which opens the file of the
+# logged-in user's role:
 #   Admin or a county role ("Län …")  -> the county file
 #   exactly one role "Kommun <kod> …"  -> that municipality's file
 #   anything else (no user, no role, several municipalities, unknown code)
@@ -182,6 +183,7 @@ CACHE_DEFAULT_TIMEOUT = 0
 # The generation is resolved once per connection (realpath of the county path), so a user
 # never sees files from two builds. The path is given relative to the working directory
 # so that the DuckDB catalog shows no absolute server path.
+WAREHOUSE_NAME = "mognad.duckdb"  # the URI names the warehouse; MOGNAD_WAREHOUSE is the path
 COUNTY_ROLE_PREFIX = "Län "
 MUNICIPALITY_ROLE = r"^Kommun (\d{4}) "
 COUNTY_ROLES = frozenset({"Admin"})
@@ -232,10 +234,13 @@ def DB_CONNECTION_MUTATOR(uri, params, username, security_manager, source):  # n
         return uri, params
     params = _locked(params)
     kind, code = _warehouse_target(username, security_manager)
-    real = os.path.realpath(uri.database) if uri.database else ""
-    published = os.environ.get("MOGNAD_WAREHOUSE")
-    if kind == "municipality" and published and real != os.path.realpath(published):
-        kind = "none"  # another DuckDB database: never for a municipality
+    published = os.environ.get("MOGNAD_WAREHOUSE", "")
+    if uri.database == WAREHOUSE_NAME:  # the database of superset/assets/databases
+        real = os.path.realpath(published) if published else ""
+    else:  # another DuckDB database an admin added: as it is for the county, never else
+        real = os.path.realpath(uri.database) if uri.database else ""
+        if kind == "municipality":
+            kind = "none"
     if kind == "municipality":
         candidate = os.path.join(os.path.dirname(real), "kommun", f"{code}.duckdb")
         if not os.path.isfile(candidate):

@@ -20,7 +20,7 @@ import yaml
 from mognad import superset as ss
 from mognad.config import PROJECT_DIR
 from mognad.secrets import read_secrets
-from tests.e2e.superset_fixtures import all_charts, chart_data, get_json, sqllab
+from tests.e2e.superset_fixtures import all_charts, chart_data, get_json, password_for, sqllab
 
 pytestmark = pytest.mark.e2e
 
@@ -241,3 +241,65 @@ def test_config_session_tls_and_metadata_database():
     # no default secrets anywhere: a missing key stops start-up
     with pytest.raises(RuntimeError):
         _config(SUPERSET_SECRET_KEY="")
+
+
+# --- login throttling ---------------------------------------------------------------------------
+def test_twenty_bad_logins_are_throttled(superset_server):
+    """20 wrong passwords in a row, through the REST login and the login form, on a Superset
+    of its own (one worker: the in-process counter is per worker; a fresh process, so the
+    session's server keeps its login budget)."""
+    from tests.e2e.superset_fixtures import free_port
+
+    settings, _ = superset_server
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    proc = ss.start(settings, port=port, workers=1)
+    try:
+        ss.wait_healthy(base_url, timeout=120, proc=proc)
+        api_codes = [
+            requests.post(
+                f"{base_url}/api/v1/security/login",
+                json={"username": "sundsvall", "password": f"fel-{i}", "provider": "db"},
+                timeout=30,
+            ).status_code
+            for i in range(20)
+        ]
+        assert 429 in api_codes, api_codes
+        assert set(api_codes[:5]) == {401}, api_codes  # wrong passwords are answered first
+        form = requests.Session()
+        form_codes = [
+            form.post(
+                f"{base_url}/login/",
+                data={"username": "sundsvall", "password": f"fel-{i}"},
+                timeout=30,
+                allow_redirects=False,
+            ).status_code
+            for i in range(20)
+        ]
+        assert 429 in form_codes, form_codes
+        # the right password is throttled too while the window lasts: no guessing around it
+        right = requests.post(
+            f"{base_url}/api/v1/security/login",
+            json={
+                "username": "sundsvall",
+                "password": password_for(settings, "sundsvall"),
+                "provider": "db",
+            },
+            timeout=30,
+        )
+        assert right.status_code == 429, right.text[:200]
+    finally:
+        ss.stop(proc)
+
+
+def test_config_throttles_logins_by_default():
+    plain = _config()
+    assert plain["RATELIMIT_ENABLED"] is True and plain["AUTH_RATE_LIMITED"] is True
+    assert plain["AUTH_RATE_LIMIT"] == "10 per minute"
+    assert plain["RATELIMIT_STORAGE_URI"] == "memory://"
+    cluster = _config(SUPERSET_REDIS_URL="redis://redis:6379/1")
+    assert cluster["RATELIMIT_STORAGE_URI"] == "redis://redis:6379/1"
+    compose = yaml.safe_load((PROJECT_DIR / "docker-compose.yml").read_text())
+    env = compose["services"]["superset"]["environment"]
+    assert str(env["SUPERSET_REDIS_URL"]).startswith("redis://")
+    assert str(env.get("MOGNAD_SUPERSET_RATELIMIT", "1")) != "0"
