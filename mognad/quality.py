@@ -8,6 +8,15 @@ definitions and checkpoints are add-or-update, so setup can run any number of ti
   in `expectations/raw/raw.<feed>.json`, before dbt (write-audit-publish: "audit");
 - `validate_marts`: the built marts against `expectations/suites/*.json`, before publish.
 
+The mart suites hold only the publication invariants; dbt owns the structural tests
+(not_null, unique, accepted_values, relationships: a test may live in one place only, and
+`tests/integration/test_build_quality.py` fails when a suite repeats one). The invariants:
+no shown count below `min_cell`, ranges (0–100), suppression consistency (`suppressed`
+exactly where the values are NULL), and the row count against the last publish: a table
+may not shrink below `MOGNAD_MIN_ROW_SHARE` (default 0.5) of its rows in the published file
+(`min_row_count`, per table; 0 for a first publish or a new table; set the share to 0 to
+publish a deliberate shrink).
+
 Every run writes its results as JSON in `$MOGNAD_HOME/quality/` and re-renders
 `quality/index.html` (`render_data_docs`): plain static HTML with inline CSS, no scripts
 and nothing fetched from a CDN, so it reads offline.
@@ -18,6 +27,8 @@ from __future__ import annotations
 import html
 import json
 import logging
+import math
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -202,6 +213,55 @@ def _write_report(settings: Settings, name: str, report: dict) -> Path:
     return path
 
 
+MIN_ROW_SHARE = 0.5
+"""Default of `MOGNAD_MIN_ROW_SHARE`: a mart may lose at most half its rows between two
+publishes (a correction or a withdrawn delivery shrinks a little; a broken join or a lost
+feed empties a table)."""
+
+
+def min_row_share() -> float:
+    """`MOGNAD_MIN_ROW_SHARE` (0–1); 0 lets a table shrink to nothing."""
+    raw = os.environ.get("MOGNAD_MIN_ROW_SHARE")
+    if raw is None or raw.strip() == "":
+        return MIN_ROW_SHARE
+    try:
+        share = float(raw)
+    except ValueError:
+        raise ValueError(
+            f"MOGNAD_MIN_ROW_SHARE måste vara ett tal 0–1 / must be a number 0–1: {raw!r}"
+        ) from None
+    if not 0 <= share <= 1:
+        raise ValueError(f"MOGNAD_MIN_ROW_SHARE måste vara 0–1 / must be 0–1: {share}")
+    return share
+
+
+def published_row_counts(published_db: Path, tables: list[str]) -> dict[str, int]:
+    """Rows per table (`schema.table`) in the last published file; tables it does not hold
+    are left out, and an absent or unreadable file gives {} (nothing to compare with)."""
+    if not published_db.exists():
+        return {}
+    try:
+        con = duckdb.connect(str(published_db), read_only=True)
+    except duckdb.Error as exc:
+        log.warning("row-count check: cannot read %s: %s", published_db, exc)
+        return {}
+    try:
+        present = {
+            f"{schema}.{name}"
+            for schema, name in con.execute(
+                "select schema_name, table_name from duckdb_tables() "
+                "where database_name = current_database()"
+            ).fetchall()
+        }
+        return {
+            t: con.execute(f"select count(*) from {t}").fetchall()[0][0]
+            for t in tables
+            if t in present
+        }
+    finally:
+        con.close()
+
+
 def validate_marts(settings: Settings) -> ValidationOutcome:
     """Validate every suite's table in the build file; never raises."""
     stamp = _stamp()
@@ -209,7 +269,10 @@ def validate_marts(settings: Settings) -> ValidationOutcome:
         suites = load_suites(settings.expectations_dir)
         if not suites:
             return ValidationOutcome(False, "no expectation suites found", None)
-        frames = _read_tables(settings.build_db, [s["meta"]["table"] for s in suites])
+        tables = [s["meta"]["table"] for s in suites]
+        frames = _read_tables(settings.build_db, tables)
+        share = min_row_share()
+        previous = published_row_counts(settings.published_db, tables)
     except Exception as exc:  # noqa: BLE001 - the caller decides; we report
         return ValidationOutcome(False, f"could not read the marts: {exc}", None)
 
@@ -224,17 +287,32 @@ def validate_marts(settings: Settings) -> ValidationOutcome:
             "kind": "marts",
             "success": True,
             "validated_at": stamp,
-            "parameters": {"min_cell": settings.min_cell},
+            "parameters": {"min_cell": settings.min_cell, "min_row_share": share},
+            "row_counts": {},
             "results": {},
         }
         failures: list[str] = []
         for spec in suites:
             table = spec["meta"]["table"]
-            ok, lines, result = runner.run(spec, frames[table], parameters)
+            floor = math.floor(previous.get(table, 0) * share)
+            report["row_counts"][table] = {
+                "published": previous.get(table),
+                "built": len(frames[table]),
+                "min_row_count": floor,
+            }
+            ok, lines, result = runner.run(
+                spec, frames[table], {**parameters, "min_row_count": floor}
+            )
             report["results"][table] = result
             if not ok:
                 report["success"] = False
-                failures += [f"{table}: {line}" for line in lines]
+                for line in lines:
+                    if line.startswith("expect_table_row_count_to_be_between"):
+                        line += (
+                            f" (senast publicerat / last published {previous.get(table)} rader"
+                            f"/rows, minst / at least {floor}: MOGNAD_MIN_ROW_SHARE={share})"
+                        )
+                    failures.append(f"{table}: {line}")
         result_path = _write_report(settings, f"marts-{stamp}.json", report)
     except Exception as exc:  # noqa: BLE001
         log.exception("validation could not run")

@@ -203,3 +203,148 @@ def test_raw_gate_in_row_bounded_chunks_still_names_each_failed_batch(home, monk
         f"hr/{KOD}/L-a", f"hr/{KOD}/L-b", "hr part 2/2 (2 batches)",
     }  # fmt: skip
     assert "197001011234" not in report_path.read_text(encoding="utf-8")
+
+
+# --- one home per rule: dbt owns structural tests, the mart suites the publication invariants
+
+_GX_TO_DBT = {
+    "expect_column_values_to_not_be_null": ("not_null",),
+    "expect_column_values_to_be_unique": ("unique",),
+    # a value set on a column is dbt's accepted_values, or its relationships to a dimension
+    "expect_column_values_to_be_in_set": ("accepted_values", "relationships"),
+}
+
+
+def dbt_structural_tests() -> set[tuple]:
+    """(schema.table, test, column or frozenset of columns) for every dbt data test in the
+    model YAML files."""
+    import yaml
+
+    from mognad.config import PROJECT_DIR
+
+    found: set[tuple] = set()
+    for path in sorted((PROJECT_DIR / "dbt_project" / "models").rglob("_*.yml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for model in doc.get("models") or []:
+            table = f"marts.{model['name']}"
+            for test in (model.get("data_tests") or []) + (model.get("tests") or []):
+                if isinstance(test, dict) and "unique_combination_of_columns" in test:
+                    cfg = test["unique_combination_of_columns"]
+                    columns = (cfg.get("arguments") or cfg)["combination_of_columns"]
+                    found.add((table, "unique_combination_of_columns", frozenset(columns)))
+            for column in model.get("columns") or []:
+                for test in (column.get("data_tests") or []) + (column.get("tests") or []):
+                    name = test if isinstance(test, str) else next(iter(test))
+                    found.add((table, name, column["name"]))
+    return found
+
+
+def duplicated_expectations(suites: list[dict], dbt_tests: set[tuple]) -> list[str]:
+    """The suite expectations that repeat a dbt test on the same column(s); a conditional
+    expectation (row_condition) checks something no dbt test does and is never one."""
+    duplicates = []
+    for spec in suites:
+        table = spec["meta"]["table"]
+        for e in spec["expectations"]:
+            kw = e.get("kwargs") or {}
+            if kw.get("row_condition"):
+                continue
+            keys = [(table, test, kw.get("column")) for test in _GX_TO_DBT.get(e["type"], ())]
+            if e["type"] == "expect_compound_columns_to_be_unique":
+                keys.append((table, "unique_combination_of_columns", frozenset(kw["column_list"])))
+            hits = [k for k in keys if k in dbt_tests]
+            if hits:
+                duplicates.append(f"{table}: {e['type']} {kw} repeats dbt {hits[0][1]}")
+    return duplicates
+
+
+def test_no_mart_expectation_repeats_a_dbt_test():
+    from mognad.config import PROJECT_DIR
+
+    suites = quality_module.load_suites(PROJECT_DIR / "expectations")
+    dbt_tests = dbt_structural_tests()
+    assert len(dbt_tests) > 50 and suites
+    assert duplicated_expectations(suites, dbt_tests) == []
+
+    # the check can fail: each kind of repetition is caught
+    fct = {"meta": {"table": "marts.fct_maturity"}, "expectations": [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "suppressed"}},
+        {"type": "expect_column_values_to_be_in_set",
+         "kwargs": {"column": "municipality_code", "value_set": ["0114"]}},
+        {"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": [
+            "municipality_code", "wave", "instrument", "target_group", "dimension", "category"]}},
+        {"type": "expect_column_values_to_not_be_null",
+         "kwargs": {"column": "score_pct", "row_condition": {"type": "comparison",
+                    "column": {"name": "suppressed"}, "operator": "==", "parameter": False}}},
+    ]}  # fmt: skip
+    assert len(duplicated_expectations([fct], dbt_tests)) == 3
+
+
+def _invariants(suites: list[dict]) -> dict[str, set[str]]:
+    kinds: dict[str, set[str]] = {}
+    for spec in suites:
+        for e in spec["expectations"]:
+            kind = (e.get("meta") or {}).get("invariant")
+            if kind:
+                kinds.setdefault(spec["meta"]["table"], set()).add(kind)
+    return kinds
+
+
+def test_publication_invariants_hold_back_a_bad_mart(home, monkeypatch):
+    """Suppression consistency, a shown count below min_cell and a table that lost most of
+    its rows since the last publish each fail validation (and so keep the published file)."""
+    from mognad.config import PROJECT_DIR
+
+    kinds = _invariants(quality_module.load_suites(PROJECT_DIR / "expectations"))
+    for table in ("fct_maturity", "fct_maturity_gender", "fct_response_rate",
+                  "fct_training_coverage", "fct_training_completions"):  # fmt: skip
+        assert {"suppression", "row_count"} <= kinds[f"marts.{table}"], table
+
+    write_survey_load(
+        home.raw, KOD, 2025, "L-1", make_respondents(KOD, 2025, {"chef": 6, "medarbetare": 9}, 3)
+    )
+    monkeypatch.delenv("MOGNAD_MIN_ROW_SHARE", raising=False)
+    build(home)
+    published = home.published_db
+    [(rows,)] = _one(published, "select count(*) from marts.fct_maturity")
+    assert rows > 20
+    assert quality_module.validate_marts(home).success
+
+    def corrupted(sql: str) -> str:
+        con = duckdb.connect(str(home.build_db))
+        con.execute("create table _keep as select * from marts.fct_maturity")
+        con.execute(sql)
+        con.close()
+        outcome = quality_module.validate_marts(home)
+        con = duckdb.connect(str(home.build_db))
+        con.execute("delete from marts.fct_maturity")
+        con.execute("insert into marts.fct_maturity select * from _keep")
+        con.execute("drop table _keep")
+        con.close()
+        assert not outcome.success
+        return outcome.summary
+
+    # a hidden cell that shows its score
+    summary = corrupted("update marts.fct_maturity set score_pct = 50 where suppressed")
+    assert "expect_column_values_to_be_null" in summary and "score_pct" in summary
+    # a shown cell without its count
+    summary = corrupted("update marts.fct_maturity set respondents = null where not suppressed")
+    assert "expect_column_values_to_not_be_null" in summary and "respondents" in summary
+    # a shown count below min_cell
+    summary = corrupted("update marts.fct_maturity set respondents = 2 where not suppressed")
+    assert "expect_column_values_to_be_between" in summary and "respondents" in summary
+    # most rows lost since the last publish
+    summary = corrupted(
+        "delete from marts.fct_maturity where target_group <> 'alla' or dimension <> 'alla'"
+    )
+    assert "expect_table_row_count_to_be_between" in summary
+    assert f"last published {rows}" in summary
+    # a deliberate shrink passes with MOGNAD_MIN_ROW_SHARE=0
+    monkeypatch.setenv("MOGNAD_MIN_ROW_SHARE", "0")
+    con = duckdb.connect(str(home.build_db))
+    con.execute("delete from marts.fct_maturity where wave = 2025 and target_group = 'chef'")
+    con.close()
+    assert quality_module.validate_marts(home).success, "share 0 must allow a shrink"
+    monkeypatch.setenv("MOGNAD_MIN_ROW_SHARE", "0.99")
+    outcome = quality_module.validate_marts(home)
+    assert not outcome.success and "MOGNAD_MIN_ROW_SHARE=0.99" in outcome.summary
