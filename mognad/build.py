@@ -39,6 +39,7 @@ from pathlib import Path
 import duckdb
 
 from mognad.config import Settings
+from mognad.open_data import write_open_data
 from mognad.publish import publish
 from mognad.quality import (
     RawBatch,
@@ -847,6 +848,8 @@ def _build(settings: Settings, full: bool) -> BuildResult:
     _say(f"validation passed ({outcome.summary}); results in {outcome.result_path}")
     _say("4/4 publish")
     published = publish(settings)
+    # before the state stamp: a failed open-data write leaves the build to be redone
+    _say(f"open data in {write_open_data(settings, settings.published_db)}")
     _published_state_file(settings).write_text(state + "\n")
     seconds = time.monotonic() - started
     rows = mart_rows(published)

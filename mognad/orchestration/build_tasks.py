@@ -104,8 +104,12 @@ def validate() -> str:
 
 def publish() -> str:
     from mognad.build import publish as do_publish
+    from mognad.open_data import write_open_data
 
-    return str(do_publish(load_settings()))
+    settings = load_settings()
+    published = do_publish(settings)
+    write_open_data(settings, settings.published_db)  # the county file's aggregates
+    return str(published)
 
 
 def full_build() -> str:
