@@ -1,8 +1,10 @@
 .PHONY: demo test setup lint clean-demo
 
 ## make demo  — install what is missing, run the pipeline on demo data, serve the dashboards
+##   make demo DEMO_ARGS="--airflow-port 8081 --superset-port 8089 --scale 0.2"
+DEMO_ARGS ?=
 demo:
-	scripts/demo.sh
+	scripts/demo.sh $(DEMO_ARGS)
 
 ## make test  — the whole test suite (what CI runs)
 test:

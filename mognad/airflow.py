@@ -327,3 +327,34 @@ def last_run(settings: Settings, dag_id: str = DAG_ID) -> tuple[str, dict[str, s
     ).stdout
     tasks = {t["task_id"]: t["state"] for t in _json_out(out)}
     return run["state"], tasks
+
+
+def task_instances(api: Api, dag_id: str, run_id: str) -> list[dict]:
+    """Every task instance of a run (all pages), with its state and try number."""
+    out: list[dict] = []
+    while True:
+        page = api.call(
+            "GET",
+            f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances",
+            params={"limit": 100, "offset": len(out)},
+        )
+        out += page.get("task_instances", [])
+        if not page.get("task_instances") or len(out) >= page.get("total_entries", 0):
+            return out
+
+
+def task_log_path(
+    settings: Settings, dag_id: str, run_id: str, task_id: str, try_number: int | None = None
+) -> Path | None:
+    """The log file of a task try under ``$AIRFLOW_HOME/logs`` (the default file layout
+    ``dag_id=…/run_id=…/task_id=…/attempt=N.log``); the newest try when not given."""
+    run_dir = settings.airflow_home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}"
+    found = sorted(
+        (run_dir / f"task_id={task_id}").glob("attempt=*.log"),
+        key=lambda p: p.stat().st_mtime,
+    )
+    if try_number:
+        exact = run_dir / f"task_id={task_id}" / f"attempt={try_number}.log"
+        if exact.exists():
+            return exact
+    return found[-1] if found else None

@@ -1,10 +1,30 @@
-"""`mognad demo`: the whole platform on one machine, with demo data, until Ctrl-C."""
+"""`mognad demo`: the whole platform on one machine, with demo data, until Ctrl-C.
+
+"Ready" is printed only after :func:`check_ready` has seen every demo file taken, the
+published fact marts holding the demo municipalities' rows and Superset serving the
+dashboards with data. Otherwise the demo stops what it started and exits non-zero.
+
+Everything it starts (Airflow standalone and its components, Superset under gunicorn, and
+the setup commands) carries one marker in its environment, ``MOGNAD_DEMO_RUN``; on Ctrl-C,
+SIGTERM, SIGHUP, a failure, or when the reader of its output goes away (``make demo |
+head``, a killed ``tee``), every process carrying the marker is stopped, whichever process
+group or session it ended up in.
+"""
 
 from __future__ import annotations
 
+import errno
+import json
 import os
+import select
+import signal
+import stat
 import subprocess
+import sys
+import threading
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from mognad import airflow as af
@@ -13,16 +33,188 @@ from mognad.config import Settings
 from mognad.secrets import ensure_secrets
 
 STEPS = 6
+RUN_MARKER = "MOGNAD_DEMO_RUN"
+DEMO_FILES = "demo-files.json"  # in the state zone: what the demo wrote into the inboxes
+FACT_MARTS = ("fct_maturity", "fct_response_rate", "fct_training_coverage")
+MATURITY_CHART = "Mognadsindex per kommun och mätomgång"
+EXIT_PIPE = 141  # what a shell reports for a process ended by SIGPIPE (128 + 13)
+
+
+class Interrupted(BaseException):  # noqa: N818 - a reason to stop, like KeyboardInterrupt
+    """A signal asked the demo to stop (Ctrl-C, SIGTERM, SIGHUP) or its output went away.
+
+    A BaseException so that no ``except Exception`` on the way swallows it."""
+
+    def __init__(self, signum: int, output_closed: bool = False):
+        super().__init__(signum)
+        self.signum = signum
+        self.output_closed = output_closed
+
+
+# --- output that survives a closed pipe ---------------------------------------------------------
+class _Output:
+    """Prints, unless the reader of stdout has gone: then stdout goes to /dev/null and the
+    demo shuts down (the user who would read the output is gone; nothing is left behind)."""
+
+    def __init__(self) -> None:
+        self.closed = False
+        self.stopping = False  # while shutting down, a closed pipe is no reason to raise
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+
+    def write(self, text: str) -> None:
+        if self.closed:
+            if self.stopping:
+                return
+            raise Interrupted(signal.SIGPIPE, output_closed=True)
+        try:
+            print(text, flush=True)
+        except OSError as exc:
+            if exc.errno not in (errno.EPIPE, errno.EBADF, errno.ECONNRESET):
+                raise
+            self.close()
+            if not self.stopping:
+                raise Interrupted(signal.SIGPIPE, output_closed=True) from None
+
+
+_out = _Output()
 
 
 def _step(n: int, text: str) -> None:
-    print(f"[{n}/{STEPS}] {text}", flush=True)
+    _out.write(f"[{n}/{STEPS}] {text}")
 
 
 def _say(text: str) -> None:
-    print(f"      {text}", flush=True)
+    _out.write(f"      {text}")
 
 
+def _stdout_is_pipe() -> bool:
+    try:
+        mode = os.fstat(sys.stdout.fileno()).st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+def _watch_stdout(main_thread: int, done: threading.Event) -> None:
+    """Notice a pipe whose reader has gone even while the demo prints nothing (waiting for
+    Airflow, or serving after ready): Linux reports POLLERR on such a pipe's write end. The
+    main thread then gets SIGTERM, so a blocking wait is interrupted too."""
+    poller = select.poll()
+    poller.register(sys.stdout.fileno(), select.POLLERR | select.POLLHUP)
+    while not done.wait(1.0):
+        if poller.poll(0):
+            _out.close()
+            _watch_stdout.fired = True  # type: ignore[attr-defined]
+            signal.pthread_kill(main_thread, signal.SIGTERM)
+            return
+
+
+def _on_signal(signum, _frame) -> None:
+    if getattr(_watch_stdout, "fired", False):
+        raise Interrupted(signal.SIGPIPE, output_closed=True)
+    raise Interrupted(signum)
+
+
+# --- stopping what the demo started ---------------------------------------------------------------
+def _marked(marker: str, keep: set[int] = frozenset()) -> list:
+    """Every process whose environment carries the demo's marker, but this one and its own
+    helpers (``keep``: multiprocessing's resource tracker, which ends with this process)."""
+    import psutil
+
+    found = []
+    me = os.getpid()
+    for p in psutil.process_iter():
+        if p.pid == me or p.pid in keep:
+            continue
+        try:
+            if p.environ().get(RUN_MARKER) == marker:
+                found.append(p)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
+            continue
+    return found
+
+
+def stop_all(
+    procs: list[tuple[subprocess.Popen, str]], marker: str | None, timeout: float = 30
+) -> None:
+    """SIGTERM to each started process's group, tree and every marked process; SIGKILL to
+    what is left after ``timeout`` (at once on a second Ctrl-C). Never raises for output."""
+    import psutil
+
+    hurry = threading.Event()
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        try:
+            previous[sig] = signal.signal(sig, lambda *_: hurry.set())
+        except ValueError:  # not the main thread (tests calling this directly)
+            pass
+    _out.stopping = True
+    try:
+        family: dict[int, psutil.Process] = {}
+        for proc, name in procs:
+            if proc.poll() is None:
+                _out.write(f"Stoppar / stopping {name} …")
+            try:
+                root = psutil.Process(proc.pid)
+                family[root.pid] = root
+                family.update({c.pid: c for c in root.children(recursive=True)})
+            except psutil.NoSuchProcess:
+                pass
+        # this process's other children are its own helpers (a setup command still running
+        # is killed by subprocess itself); their children, if any, are fair game
+        keep = {c.pid for c in psutil.Process().children()} - {proc.pid for proc, _ in procs}
+        if marker:
+            family.update({p.pid: p for p in _marked(marker, keep)})
+        for proc, _ in procs:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)  # each leads its own session and group
+            except (ProcessLookupError, PermissionError):
+                pass
+        for p in family.values():
+            try:
+                p.terminate()
+            except psutil.NoSuchProcess:
+                pass
+        deadline = time.monotonic() + timeout
+        alive = list(family.values())
+        while alive and time.monotonic() < deadline and not hurry.is_set():
+            _, alive = psutil.wait_procs(alive, timeout=0.5)
+        # what is left, and whatever was started meanwhile (a task mid-start)
+        leftover = {p.pid: p for p in alive}
+        if marker:
+            leftover.update({p.pid: p for p in _marked(marker, keep)})
+        for proc, _ in procs:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        for p in leftover.values():
+            try:
+                p.kill()
+            except psutil.NoSuchProcess:
+                pass
+        psutil.wait_procs(list(leftover.values()), timeout=10)
+        for proc, _ in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+# --- the ready check ----------------------------------------------------------------------------
 def _backdate(inbox: Path, seconds: float) -> None:
     """Demo files count as dropped long ago, so the settle time does not hold them back."""
     past = time.time() - seconds - 5
@@ -31,29 +223,300 @@ def _backdate(inbox: Path, seconds: float) -> None:
             os.utime(path, (past, past))
 
 
-def _stop(proc: subprocess.Popen | None, name: str) -> None:
-    """Stop a process and every process it started (Airflow's components start their own)."""
-    if proc is None or proc.poll() is not None:
-        return
-    import psutil
+def write_demo_files(settings: Settings, files: list[Path], seed: int, scale: float) -> Path:
+    """Remember which files the demo wrote, so a later check (also after a restart) knows
+    what had to be taken."""
+    entries = [list(p.relative_to(settings.inbox).parts) for p in files]
+    path = settings.state / DEMO_FILES
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps({"seed": seed, "scale": scale, "files": entries}, indent=1))
+    os.replace(tmp, path)
+    return path
 
-    print(f"Stoppar / stopping {name} …", flush=True)
+
+def read_demo_files(settings: Settings) -> list[tuple[str, str, str]] | None:
+    path = settings.state / DEMO_FILES
+    if not path.exists():
+        return None
+    entries = json.loads(path.read_text())["files"]
+    return [tuple(e) for e in entries if len(e) == 3]
+
+
+def files_left(settings: Settings) -> list[str]:
+    """Files still in an inbox folder (receipts aside), relative to the inbox."""
+    from mognad.ingest import RECEIPTS, is_ignored
+
+    inbox = settings.inbox
+    if not inbox.is_dir():
+        return []
+    left = []
+    for path in sorted(inbox.rglob("*")):
+        rel = path.relative_to(inbox)
+        if len(rel.parts) >= 2 and rel.parts[1] == RECEIPTS:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            continue
+        if is_ignored(path.name):  # never taken by design (editor droppings, partial copies)
+            continue
+        left.append(rel.as_posix())
+    return left
+
+
+def _check_taken(settings: Settings, expected: list[tuple[str, str, str]] | None) -> list[str]:
+    from mognad.ingest.ledger import Ledger
+    from mognad.ingest.receipts import display_name, short_name
+
+    problems = []
+    left = files_left(settings)
+    if left:
+        problems.append(
+            f"{len(left)} filer ligger kvar i inkorgarna / files left in the inboxes, "
+            f"e.g. {', '.join(left[:3])}"
+        )
+    if not settings.ledger_path.exists():
+        return [*problems, f"ingen ingest-logg / no ledger at {settings.ledger_path}"]
+    ledger = Ledger(settings.ledger_path)
     try:
-        family = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
-    except psutil.NoSuchProcess:
+        attempts = ledger.all()
+        pending = ledger.pending()
+    finally:
+        ledger.close()
+    if pending:
+        problems.append(
+            f"{len(pending)} påbörjade inläsningar / unfinished ingest attempts, "
+            f"e.g. {pending[0]['municipality_code']}/{pending[0]['feed']}/{pending[0]['file']}"
+        )
+    if expected is None:
+        if not attempts:
+            problems.append("ingen fil har lästs in / no file was ingested")
+        return problems
+    statuses: dict[tuple[str, str, str], set[str]] = {}
+    for a in attempts:
+        key = (a["municipality_code"], a["feed"], a["file"])
+        statuses.setdefault(key, set()).add(a["status"])
+    no_attempt, no_receipt = [], []
+    for code, feed, name in expected:
+        shown = display_name(name)
+        found = statuses.get((code, feed, shown))
+        if not found:
+            no_attempt.append(f"{code}/{feed}/{name}")
+            continue
+        receipts = settings.inbox / code / "receipts"
+        if not any((receipts / f"{short_name(shown)}.{s}.json").exists() for s in found):
+            no_receipt.append(f"{code}/{feed}/{name}")
+    if no_attempt:
+        problems.append(
+            f"{len(no_attempt)} av {len(expected)} demofiler saknas i ingest-loggen / "
+            f"of the demo files have no ledger attempt, e.g. {', '.join(no_attempt[:3])}"
+        )
+    if no_receipt:
+        problems.append(
+            f"{len(no_receipt)} demofiler saknar kvitto / demo files have no receipt, "
+            f"e.g. {', '.join(no_receipt[:3])}"
+        )
+    return problems
+
+
+def mart_rows(settings: Settings, codes: set[str]) -> dict[str, dict[str, int]] | str:
+    """Rows per demo municipality in each fact mart of the published warehouse, or why not."""
+    import duckdb
+
+    db = settings.published_db
+    if not db.exists():
+        return f"inget publicerat lager / no published warehouse at {db}"
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error as exc:
+        return f"det publicerade lagret går inte att öppna / cannot open {db}: {exc}"
+    out: dict[str, dict[str, int]] = {}
+    try:
+        for mart in FACT_MARTS:
+            try:
+                rows = con.execute(
+                    f"SELECT municipality_code, count(*) FROM marts.{mart} "  # noqa: S608
+                    "WHERE municipality_code IN (SELECT unnest(?)) GROUP BY 1",
+                    [sorted(codes)],
+                ).fetchall()
+            except duckdb.Error as exc:
+                return f"marts.{mart} går inte att läsa / cannot be read: {exc}"
+            out[mart] = {code: n for code, n in rows}
+    finally:
+        con.close()
+    return out
+
+
+def _check_marts(settings: Settings, codes: set[str]) -> list[str]:
+    found = mart_rows(settings, codes)
+    if isinstance(found, str):
+        return [found]
+    problems = []
+    for mart, per_code in found.items():
+        missing = sorted(codes - set(per_code))
+        if missing:
+            problems.append(
+                f"marts.{mart} saknar rader för / has no rows for {len(missing)} av/of "
+                f"{len(codes)} kommuner/municipalities: {', '.join(missing)}"
+            )
+    return problems
+
+
+def _superset_session(base_url: str, password: str):
+    import requests
+
+    session = requests.Session()
+    session.headers["Referer"] = base_url
+    r = session.post(
+        f"{base_url}/api/v1/security/login",
+        json={"username": ss.ADMIN_USER, "password": password, "provider": "db"},
+        timeout=30,
+    )
+    r.raise_for_status()
+    session.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+    csrf = session.get(f"{base_url}/api/v1/security/csrf_token/", timeout=30)
+    if csrf.ok:
+        session.headers["X-CSRFToken"] = csrf.json()["result"]
+    return session
+
+
+def _check_superset(settings: Settings, base_url: str, codes: set[str]) -> list[str]:
+    import requests
+
+    from mognad.secrets import read_secrets
+
+    try:
+        password = read_secrets(settings.secrets_file)["SUPERSET_ADMIN_PASSWORD"]
+        session = _superset_session(base_url, password)
+        q = json.dumps({"page_size": 100, "columns": ["id", "slug", "dashboard_title"]})
+        r = session.get(f"{base_url}/api/v1/dashboard/", params={"q": q}, timeout=30)
+        r.raise_for_status()
+        slugs = {d.get("slug") for d in r.json()["result"]}
+        missing = [s for s in ss.DASHBOARD_SLUGS if s not in slugs]
+        if missing:
+            return [f"Superset saknar instrumentpaneler / lacks dashboards: {', '.join(missing)}"]
+        q = json.dumps(
+            {
+                "columns": ["id", "slice_name", "params", "datasource_id"],
+                "filters": [{"col": "slice_name", "opr": "eq", "value": MATURITY_CHART}],
+            }
+        )
+        r = session.get(f"{base_url}/api/v1/chart/", params={"q": q}, timeout=30)
+        r.raise_for_status()
+        charts = r.json()["result"]
+        if not charts:
+            return [f"Superset saknar diagrammet / lacks the chart '{MATURITY_CHART}'"]
+        chart = charts[0]
+        params = chart["params"]
+        params = json.loads(params) if isinstance(params, str) else params
+        body = {
+            "datasource": {"id": chart["datasource_id"], "type": "table"},
+            "queries": [ss.chart_data_query(params)],
+            "result_format": "json",
+            "result_type": "full",
+        }
+        r = session.post(f"{base_url}/api/v1/chart/data", json=body, timeout=120)
+        if r.status_code != 200:
+            return [
+                f"diagramdata / chart data '{MATURITY_CHART}': HTTP {r.status_code} {r.text[:300]}"
+            ]
+        rows = r.json()["result"][0]["data"]
+    except (requests.RequestException, KeyError, ValueError, ss.SupersetError) as exc:
+        return [f"Superset svarar inte som väntat / does not answer as expected: {exc}"]
+    names = {m["municipality_code"]: m["municipality_name"] for m in ss.municipalities(settings)}
+    shown = {r.get("kommun") for r in rows}
+    missing = sorted(names.get(c, c) for c in codes if names.get(c, c) not in shown)
+    if not rows or missing:
+        return [
+            f"diagrammet / the chart '{MATURITY_CHART}' visar inga staplar för / shows no bars "
+            f"for {', '.join(missing) or 'någon kommun / any municipality'}"
+        ]
+    return []
+
+
+def check_ready(
+    settings: Settings,
+    superset_url: str | None = None,
+    expected: list[tuple[str, str, str]] | None = None,
+) -> list[str]:
+    """What stands between the demo and "ready" (empty when ready), Swedish / English.
+
+    Every demo file taken (nothing left in an inbox but receipts; a ledger attempt and a
+    receipt for each), the published fact marts holding rows for each demo municipality,
+    and, with ``superset_url``, Superset listing the dashboards and returning bars for the
+    maturity chart to the admin. ``expected`` defaults to the list the demo wrote."""
+    if expected is None:
+        expected = read_demo_files(settings)
+    problems = _check_taken(settings, expected)
+    codes = {code for code, _, _ in expected or []}
+    if not codes:
+        from mognad.demo import VASTERNORRLAND
+
+        codes = set(VASTERNORRLAND)
+    problems += _check_marts(settings, codes)
+    if superset_url and not problems:  # Superset can only show what the marts hold
+        problems += _check_superset(settings, superset_url, codes)
+    return problems
+
+
+# --- Airflow diagnostics ---------------------------------------------------------------------
+def _log_tail(path: Path, lines: int = 25) -> list[str]:
+    """The last lines of a task log; Airflow 3 writes JSON lines: show their event text."""
+    try:
+        raw = path.read_text(errors="replace").splitlines()[-lines:]
+    except OSError as exc:
+        return [f"(kan inte läsas / cannot read: {exc})"]
+    out = []
+    for line in raw:
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            out.append(line)
+            continue
+        text = str(rec.get("event", line))
+        if rec.get("error_detail"):
+            detail = rec["error_detail"]
+            last = detail[-1] if isinstance(detail, list) and detail else detail
+            if isinstance(last, dict):
+                text += f" — {last.get('exc_type')}: {last.get('exc_value')}"
+        out.append(text)
+    return out
+
+
+def _report_failed_run(settings: Settings, api: af.Api, run_id: str) -> None:
+    try:
+        tasks = af.task_instances(api, af.DAG_ID, run_id)
+    except Exception as exc:  # noqa: BLE001 - a diagnostic, the run has failed anyway
+        _say(f"uppgifterna kunde inte läsas / task states unavailable: {exc}")
         return
-    for p in family:
-        try:
-            p.terminate()
-        except psutil.NoSuchProcess:
-            pass
-    _, alive = psutil.wait_procs(family, timeout=30)
-    for p in alive:
-        try:
-            p.kill()
-        except psutil.NoSuchProcess:
-            pass
-    proc.wait(timeout=10)
+    failed = [t for t in tasks if t.get("state") == "failed"]
+    others = [f"{t['task_id']}: {t.get('state')}" for t in tasks if t.get("state") != "success"]
+    for t in failed:
+        path = af.task_log_path(settings, af.DAG_ID, run_id, t["task_id"], t.get("try_number"))
+        _say(f"uppgift / task {t['task_id']} misslyckades / failed; logg/log: {path}")
+        if path is not None:
+            for line in _log_tail(path):
+                _say(f"    | {line}")
+    if not failed and others:
+        _say("ej klara / not successful: " + ", ".join(others))
+
+
+# --- the demo --------------------------------------------------------------------------------
+def _ready_text(settings: Settings, secrets: dict, airflow_port: int, superset_port: int) -> str:
+    return (
+        "\n"
+        f"  Superset  http://127.0.0.1:{superset_port}/   "
+        f"användare/user admin   lösenord/password {secrets['SUPERSET_ADMIN_PASSWORD']}\n"
+        f"  Airflow   http://127.0.0.1:{airflow_port}/   "
+        f"användare/user admin   lösenord/password {secrets['AIRFLOW_ADMIN_PASSWORD']}\n"
+        + "".join(
+            f"  Superset  användare/user {user:<10} ({role})   lösenord/password {pw}\n"
+            for user, role, pw in ss.demo_users(settings)
+        )
+        + f"  Data      {settings.home}\n"
+        f"  Inkorg    {settings.inbox}/<kommunkod>/<survey|training|hr>/\n"
+        "            (nya filer publiceras automatiskt / new files publish by themselves)\n"
+        "\n  Ctrl-C stoppar allt / stops everything."
+    )
 
 
 def run_demo(
@@ -64,7 +527,57 @@ def run_demo(
     seed: int = 2024,
     wait: bool = True,
 ) -> int:
-    started = time.monotonic()
+    """Set up, run the pipeline in Airflow, serve Superset, check, print ready, wait.
+
+    Returns 0 after ready (also when stopped by Ctrl-C or SIGTERM then), 1 when the pipeline
+    failed or the ready check refused, 128 + signal when stopped before ready, and 141 when
+    the reader of its output went away. Everything it started is stopped on every way out."""
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = {}
+    if in_main:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            previous[sig] = signal.signal(sig, _on_signal)
+    marker = os.environ.setdefault(RUN_MARKER, f"{os.getpid()}-{uuid.uuid4().hex[:12]}")
+    watch_done = threading.Event()
+    _watch_stdout.fired = False  # type: ignore[attr-defined]
+    if in_main and _stdout_is_pipe():
+        threading.Thread(
+            target=_watch_stdout,
+            args=(threading.main_thread().ident, watch_done),
+            daemon=True,
+            name="stdout-watch",
+        ).start()
+    started: list[tuple[subprocess.Popen, str]] = []
+    try:
+        return _run(settings, airflow_port, superset_port, scale, seed, wait, started)
+    except Interrupted as stop:
+        if stop.output_closed:
+            return EXIT_PIPE
+        # Ctrl-C after ready is the documented way to stop: a normal end
+        return 0 if _run.ready else 128 + stop.signum  # type: ignore[attr-defined]
+    except KeyboardInterrupt:
+        return 0 if _run.ready else 130  # type: ignore[attr-defined]
+    finally:
+        watch_done.set()
+        stop_all(started, marker)
+        _out.stopping = False
+        if os.environ.get(RUN_MARKER) == marker:
+            os.environ.pop(RUN_MARKER, None)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run(
+    settings: Settings,
+    airflow_port: int,
+    superset_port: int,
+    scale: float,
+    seed: int,
+    wait: bool,
+    started: list[tuple[subprocess.Popen, str]],
+) -> int:
+    _run.ready = False  # type: ignore[attr-defined]
+    t0 = time.monotonic()
     secrets, created = ensure_secrets(settings.secrets_file)
     for zone in (settings.inbox, settings.raw, settings.state, settings.warehouse_dir):
         zone.mkdir(parents=True, exist_ok=True)
@@ -79,68 +592,65 @@ def run_demo(
         _say("redan inläst tidigare – inga nya filer / already ingested, nothing new written")
     else:
         summary = generate(settings.inbox, seed=seed, scale=scale, progress=_say)
+        write_demo_files(settings, summary.files, seed, scale)
         _backdate(settings.inbox, settings.settle_seconds)
         _say(f"{len(summary.files)} filer/files")
 
-    airflow_proc = superset_proc = None
-    try:
-        _step(2, "Airflow: förbereder / preparing (db migrate, pool)")
-        af.setup(settings, progress=_say, port=airflow_port)
+    _step(2, "Airflow: förbereder / preparing (db migrate, pool)")
+    af.setup(settings, progress=_say, port=airflow_port)
 
-        _step(3, f"Airflow standalone startar / starting on port {airflow_port}")
-        airflow_proc = af.start_standalone(settings, airflow_port)
-        af.wait_healthy(airflow_port, timeout=240, proc=airflow_proc)
-        api = af.Api(settings, airflow_port)
-        api.wait_for_dag(af.DAG_ID)
+    _step(3, f"Airflow standalone startar / starting on port {airflow_port}")
+    airflow_proc = af.start_standalone(settings, airflow_port)
+    started.append((airflow_proc, "Airflow"))
+    af.wait_healthy(airflow_port, timeout=240, proc=airflow_proc)
+    api = af.Api(settings, airflow_port)
+    api.wait_for_dag(af.DAG_ID)
 
-        _step(4, "Pipeline i Airflow: ingest → dbt → Great Expectations → publicera")
-        run_id = api.trigger(af.DAG_ID)
-        state = api.wait_run(af.DAG_ID, run_id, progress=_say)
-        if state != "success":
-            _say(
-                f"körningen misslyckades / the run failed: {state}; "
-                f"loggar/logs: {settings.airflow_home}"
-            )
-            return 1
-        # From now on a file dropped into an inbox is picked up without anyone's help:
-        # the AssetWatcher wakes mognad_ingest, which wakes mognad_build.
-        from mognad.orchestration.live import unpause_event_dags
+    _step(4, "Pipeline i Airflow: ingest → dbt → Great Expectations → publicera")
+    run_id = api.trigger(af.DAG_ID)
+    state = api.wait_run(af.DAG_ID, run_id, progress=_say)
+    if state != "success":
+        _say(f"körningen misslyckades / the run failed: {state} ({af.DAG_ID} {run_id})")
+        _report_failed_run(settings, api, run_id)
+        _say(f"Airflow: {settings.airflow_home / 'standalone.log'}")
+        return 1
+    # Before the event-driven DAGs run: the check must judge what the pipeline run did.
+    problems = check_ready(settings)
+    if problems:
+        return _refuse(problems, settings)
+    # From now on a file dropped into an inbox is picked up without anyone's help:
+    # the AssetWatcher wakes mognad_ingest, which wakes mognad_build.
+    from mognad.orchestration.live import unpause_event_dags
 
-        unpause_event_dags(settings, airflow_port)
-        _say("händelsestyrt / event-driven: " + ", ".join(af.EVENT_DAG_IDS) + " aktiva/active")
+    unpause_event_dags(settings, airflow_port)
+    _say("händelsestyrt / event-driven: " + ", ".join(af.EVENT_DAG_IDS) + " aktiva/active")
 
-        _step(5, "Superset: förbereder och importerar instrumentpaneler / dashboards")
-        ss.setup(settings, progress=_say)
-        superset_proc = ss.start(settings, port=superset_port)
-        ss.wait_healthy(f"http://127.0.0.1:{superset_port}", timeout=120, proc=superset_proc)
+    _step(5, "Superset: förbereder och importerar instrumentpaneler / dashboards")
+    ss.setup(settings, progress=_say)
+    superset_proc = ss.start(settings, port=superset_port)
+    started.append((superset_proc, "Superset"))
+    base_url = f"http://127.0.0.1:{superset_port}"
+    ss.wait_healthy(base_url, timeout=120, proc=superset_proc)
+    problems = check_ready(settings, base_url)
+    if problems:
+        return _refuse(problems, settings)
 
-        _step(6, f"Klart på {time.monotonic() - started:.0f} s / ready")
-        print(
-            "\n"
-            f"  Superset  http://127.0.0.1:{superset_port}/   "
-            f"användare/user admin   lösenord/password {secrets['SUPERSET_ADMIN_PASSWORD']}\n"
-            f"  Airflow   http://127.0.0.1:{airflow_port}/   "
-            f"användare/user admin   lösenord/password {secrets['AIRFLOW_ADMIN_PASSWORD']}\n"
-            + "".join(
-                f"  Superset  användare/user {user:<10} ({role})   lösenord/password {pw}\n"
-                for user, role, pw in ss.demo_users(settings)
-            )
-            + f"  Data      {settings.home}\n"
-            f"  Inkorg    {settings.inbox}/<kommunkod>/<survey|training|hr>/\n"
-            "            (nya filer publiceras automatiskt / new files publish by themselves)\n"
-            "\n  Ctrl-C stoppar allt / stops everything.\n",
-            flush=True,
-        )
-        if not wait:
-            return 0
-        while True:
-            for proc, name in ((airflow_proc, "Airflow"), (superset_proc, "Superset")):
-                if proc.poll() is not None:
-                    print(f"{name} stannade / stopped (exit {proc.returncode})", flush=True)
-                    return 1
-            time.sleep(2)
-    except KeyboardInterrupt:
+    _run.ready = True  # type: ignore[attr-defined]
+    _step(6, f"Klart på {time.monotonic() - t0:.0f} s / ready")
+    _out.write(_ready_text(settings, secrets, airflow_port, superset_port))
+    if not wait:
         return 0
-    finally:
-        _stop(superset_proc, "Superset")
-        _stop(airflow_proc, "Airflow")
+    while True:
+        for proc, name in started:
+            if proc.poll() is not None:
+                _out.write(f"{name} stannade / stopped (exit {proc.returncode})")
+                return 1
+        time.sleep(2)
+
+
+def _refuse(problems: list[str], settings: Settings, say: Callable[[str], None] = _say) -> int:
+    say("INTE KLART / NOT READY:")
+    for p in problems:
+        say(f"  - {p}")
+    say(f"`mognad status` och/and {settings.airflow_home / 'logs'} visar mer / show more")
+    return 1
