@@ -353,7 +353,13 @@ def test_kolada_paging_end_to_end_through_ingest_into_the_raw_zone(env, api):
         nxt = None
         if page * size < len(values):
             nxt = f"{api.base}{path}?per_page={size}&page={page + 1}"
-        return 200, {"count": len(chunk), "values": chunk, "next_page": nxt}, {}
+        prev = f"{api.base}{path}?per_page={size}&page={page - 1}" if page > 1 else None
+        # Kolada v3: next_url / previous_url are absolute URLs
+        return (
+            200,
+            {"count": len(chunk), "values": chunk, "next_url": nxt, "previous_url": prev},
+            {},
+        )
 
     api.routes[path] = [kolada]
     folder = Path(__import__("os").environ["MOGNAD_SOURCES_DIR"])
@@ -425,3 +431,117 @@ def test_cli_pull_reports_each_source_and_fails_when_one_fails(env, api, tmp_pat
     )
     assert one.returncode == 0, one.stdout
     assert len(list((settings.inbox / "2281" / "training").glob("a_ok_*.json"))) == 2
+
+
+def _kolada_source(api, folder: Path, path_base: str, page_size: int) -> None:
+    shipped = yaml.safe_load((ROOT / "sources" / "kolada_population.yaml").read_text())
+    shipped.update(base_url=f"{api.base}{path_base}", page_size=page_size)
+    (folder / "kolada_population.yaml").write_text(yaml.safe_dump(shipped, allow_unicode=True))
+
+
+def _kolada_pages(api, path: str, values: list, size: int, fail_page: int | None = None):
+    def handler(url, headers):
+        page = int(parse_qs(url.query).get("page", ["1"])[0])
+        if page == fail_page:
+            return 500, {"error": "internal"}, {}
+        chunk = values[(page - 1) * size : page * size]
+        more = page * size < len(values)
+        nxt = f"{api.base}{path}?per_page={size}&page={page + 1}" if more else None
+        prev = f"{api.base}{path}?per_page={size}&page={page - 1}" if page > 1 else None
+        doc = {"count": len(chunk), "values": chunk, "next_url": nxt, "previous_url": prev}
+        return 200, doc, {}
+
+    api.routes[path] = [handler]
+
+
+def test_kolada_v3_follows_next_url_to_the_end_and_drops_withdrawn_values(env, api):
+    settings, _, run, _ = env
+    codes = list(VASTERNORRLAND)
+    values = [
+        kolada_value(c, y, 1000.0 * (i + 1) + y)
+        for i, c in enumerate(codes)
+        for y in (2024, 2025, 2026)
+    ]
+    # Kolada withdrew Ånge's 2024 figure for women and the whole 2026 figure for Timrå
+    values[0]["values"][1]["isdeleted"] = True
+    for point in values[5]["values"]:
+        point["isdeleted"] = True
+    path = f"/v3d/data/kpi/N01951/municipality/{','.join(codes)}/year/2024,2025,2026"
+    _kolada_pages(api, path, values, size=4)
+    _kolada_source(api, Path(__import__("os").environ["MOGNAD_SOURCES_DIR"]), "/v3d", 4)
+    result = run("kolada_population")
+    assert result.ok, result.message
+    assert result.pages == 6 and api.hits(path) >= 6  # 21 values, 4 a page: every page
+    assert result.records == 20  # Timrå 2026 left with no current point: dropped whole
+    landed = json.loads(
+        next((settings.inbox / "2260" / "kolada").glob("*.json")).read_text(encoding="utf-8")
+    )
+    assert [p["gender"] for p in landed["values"][0]["values"]] == ["T", "M"]
+    report = ingest(settings, progress=None)
+    assert report.count("loaded") == 7
+    df = raw(settings, "kolada")
+    assert len(df) == 7 * 3 * 3 - 1 - 3
+    timra = df[df.municipality_code.astype(str) == "2262"]
+    assert sorted(set(timra.year)) == [2024, 2025]
+
+
+def test_kolada_page_failing_mid_way_fails_the_pull_and_lands_nothing(env, api):
+    settings, _, run, sleeps = env
+    codes = list(VASTERNORRLAND)
+    values = [kolada_value(c, 2025, 500.0 + i) for i, c in enumerate(codes)]
+    path = f"/v3f/data/kpi/N01951/municipality/{','.join(codes)}/year/2024,2025,2026"
+    _kolada_pages(api, path, values, size=2, fail_page=3)
+    _kolada_source(api, Path(__import__("os").environ["MOGNAD_SOURCES_DIR"]), "/v3f", 2)
+    result = run("kolada_population")
+    assert not result.ok and result.files == []
+    assert "page 3" in result.message and "nothing landed" in result.message
+    assert not list(settings.inbox.rglob("*.json")) and not list(settings.inbox.rglob(".*tmp"))
+    [rec] = Ledger(settings.ledger_path).pulls("kolada_population")
+    assert not rec["ok"] and rec["pages"] == 0 and rec["files"] == "[]"
+
+
+def test_kolada_paging_past_max_pages_is_a_clear_failure(env, api):
+    settings, _, run, _ = env
+    codes = list(VASTERNORRLAND)
+    values = [kolada_value(c, 2025, 1.0) for c in codes]
+    path = f"/v3m/data/kpi/N01951/municipality/{','.join(codes)}/year/2024,2025,2026"
+    _kolada_pages(api, path, values, size=1)
+    folder = Path(__import__("os").environ["MOGNAD_SOURCES_DIR"])
+    _kolada_source(api, folder, "/v3m", 1)
+    doc = yaml.safe_load((folder / "kolada_population.yaml").read_text())
+    doc["max_pages"] = 3
+    (folder / "kolada_population.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
+    result = run("kolada_population")
+    assert not result.ok and "more than 3 pages" in result.message
+    assert not list(settings.inbox.rglob("*.json"))
+
+
+def test_lrs_source_follows_more_relative_to_the_host(env, api):
+    settings, source, run, _ = env
+    real = ROOT / "tests" / "fixtures" / "real"
+    page1 = json.loads((real / "lrs_statements_page1.json").read_text())
+    page2 = json.loads((real / "lrs_statements_page2.json").read_text())
+    seen_versions: list[str | None] = []
+
+    def statements(url, headers):
+        seen_versions.append(headers.get("X-Experience-API-Version"))
+        return 200, (page2 if "more=" in url.query else page1), {}
+
+    api.routes["/xapi/statements"] = [statements]
+    source(
+        id="2262_lrs",
+        municipality_code="2262",
+        url=f"{api.base}/xapi/statements?verb=http://adlnet.gov/expapi/verbs/completed",
+        pagination="xapi",
+    )
+    result = run("2262_lrs")
+    assert result.ok, result.message
+    assert result.pages == 2 and result.records == 4
+    assert seen_versions == ["1.0.3", "1.0.3"]
+    report = ingest(settings, progress=None)
+    assert report.count("loaded") == 1
+    receipt = json.loads(
+        next((settings.inbox / "2262" / "receipts").glob("*.loaded.json")).read_text()
+    )
+    assert receipt["rows_loaded"] == 2
+    assert receipt["ignored_statements"] == {"experienced": 1, "launched": 1}
