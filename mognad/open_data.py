@@ -172,7 +172,9 @@ def dbt_descriptions(models_dir: Path) -> dict[str, dict]:
     def text(value) -> str:
         value = _DOC_REF.sub(lambda m: docs.get(m.group(1), ""), str(value or ""))
         paragraphs = re.split(r"\n\s*\n", value)
-        return "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
+        # a list item keeps its own line; other line breaks are only YAML wrapping
+        items = [re.split(r"\n\s*(?=(?:\d+\.|[-*])\s)", p) for p in paragraphs if p.strip()]
+        return "\n\n".join("\n".join(" ".join(i.split()) for i in p) for p in items)
 
     models: dict[str, dict] = {}
     for path in sorted(models_dir.rglob("_*.yml")):
