@@ -36,7 +36,9 @@ def test_noop_run_skips_build_and_a_new_delivery_does_not(
     kod = next(part for part in archived.parts if part.isdigit() and len(part) == 4)
     target = settings.inbox / kod / "survey" / f"igen-{archived.name}"
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(archived, target)
+    from mognad import vault
+
+    vault.decrypt_to(archived, target, vault.keyring(settings))  # the archive is encrypted
     assert cli.cmd_run(argparse.Namespace(), settings) == 0
     assert len(calls) == 1, "a new delivery must be built"
 
