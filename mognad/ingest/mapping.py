@@ -254,7 +254,17 @@ def apply_for(feed: str, sheet: Sheet, ctx) -> Mapped:
             found = Mapping("kodboken/codebook", feed)
         else:
             return Mapped(sheet)
-    return apply(found, sheet)
+    mapped = apply(found, sheet)
+    if mapped.fatal is not None and _native_file(feed, sheet):
+        return Mapped(sheet)  # a file in the contract's own format needs no mapping
+    return mapped
+
+
+def _native_file(feed: str, sheet: Sheet) -> bool:
+    from mognad.ingest.feeds import map_header
+
+    hmap = map_header(feed, sheet.header)
+    return not hmap.missing and (feed != "survey" or bool(hmap.items))
 
 
 def _native_index(col, keys: list[str], used: set[int]) -> int | None:

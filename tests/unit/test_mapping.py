@@ -182,3 +182,44 @@ def test_a_skeleton_from_an_export_maps_back_to_the_intended_items(codes, answer
         for code, a in zip(codes, row, strict=False):
             assert got[(rid, code)] == a
     assert set(out.receipt["mapping"]["dropped_columns"]) == set(extra)
+
+
+def test_a_file_in_the_contracts_own_format_still_loads_beside_a_mapping(settings):
+    _install(settings, "2281", GOOGLE_FORMS_EXAMPLE)
+    native = "svars_id;inskickad;målgrupp;F01;F02\nR1;2025-03-14;chef;5;6\n"
+    drop(settings, "2281", "survey", "egen.csv", native)
+    ingest(settings, progress=None)
+    r = json.loads((settings.inbox / "2281/receipts/egen.csv.loaded.json").read_text())
+    assert r["rows_loaded"] == 1 and "mapping" not in r
+
+
+def test_columnar_and_row_wise_parses_agree_on_a_mapped_export():
+    mapping = parse_mapping(yaml.safe_load(GOOGLE_FORMS_EXAMPLE), "survey", "2281", "m")
+    sheet = read_csv_bytes((REAL / "google_forms_2281.csv").read_bytes())
+    ctx = Context(None, municipality_code="2281", mapping=mapping)
+    fast = parse("survey", sheet, ctx)
+    slow = parse("survey", sheet, ctx, columnar=False)
+    assert fast.problems == slow.problems and fast.rows_loaded == slow.rows_loaded
+    rows = fast.table.to_pylist()
+    assert [{k: r[k] for k in ("respondent_id", "item_code", "answer")} for r in rows] == [
+        {k: r[k] for k in ("respondent_id", "item_code", "answer")} for r in slow.records
+    ]
+
+
+def test_check_and_templates_from_the_command_line(settings, tmp_path, capsys):
+    from mognad.cli import main
+
+    export = tmp_path / "export.csv"
+    export.write_bytes((REAL / "google_forms_2281.csv").read_bytes())
+    out = tmp_path / "mappningar"
+    assert main(["templates", "--mapping-from", str(export), "--municipality", "2281",
+                 "--dir", str(out)]) == 0  # fmt: skip
+    written = out / "2281" / "survey.yaml"
+    text = written.read_text(encoding="utf-8")
+    assert "Tas bort / dropped: E-postadress" in text and "anna.andersson" not in text
+    capsys.readouterr()
+    assert main(["check", str(export), "--feed", "survey", "--municipality", "2281",
+                 "--mapping", str(written)]) == 0  # fmt: skip
+    shown = capsys.readouterr().out
+    assert "Mappning: survey.yaml" in shown and "Borttagna kolumner (sparas aldrig): 3" in shown
+    assert "Dropped columns (never stored): 3" in shown
