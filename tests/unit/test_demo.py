@@ -86,7 +86,7 @@ def test_deterministic(tmp_path):
 
 def test_files_for_every_municipality_and_feed(demo):
     for code in VASTERNORRLAND:
-        for feed in ("survey", "training", "hr"):
+        for feed in ("survey", "training", "hr", "plan"):
             assert any((demo.inbox / code / feed).iterdir()), (code, feed)
     names = {p.name for p in demo.files}
     assert "dimios_2024_sundsvall.csv" in names and "hr_2025-03.csv" in names
@@ -139,7 +139,7 @@ def test_personnummer_valid_except_planted(demo):
     invalid, seen, samordning = set(), 0, 0
     for p in demo.files:
         rel = p.relative_to(demo.inbox).as_posix()
-        if p.suffix == ".csv" and "/survey/" not in rel:
+        if p.suffix == ".csv" and "/survey/" not in rel and "/plan/" not in rel:
             header, rows = _read_csv(p)
             col = next(i for i, h in enumerate(header) if h in PNR_HEADERS)
             for n, r in enumerate(rows, start=2):
@@ -261,5 +261,5 @@ def test_other_municipalities_and_tiny_scale(tmp_path):
     assert set(s.staff) == {"0180", "2523"}
     assert len(s.unreadable) == 1
     assert {b.kind for b in s.bad} >= {"invalid_personnummer", "invalid_target_group"}
-    assert {p.parent.name for p in s.files} == {"survey", "training", "hr"}
+    assert {p.parent.name for p in s.files} == {"survey", "training", "hr", "plan"}
     assert len(list((tmp_path / "0180" / "hr").iterdir())) == 2
