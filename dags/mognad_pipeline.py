@@ -55,10 +55,9 @@ def mognad_pipeline():
 
     @task(pool=WAREHOUSE_POOL)
     def publish() -> str:
-        from mognad.build import publish as do_publish
-        from mognad.config import load_settings
+        from mognad.orchestration import build_tasks
 
-        return str(do_publish(load_settings()))
+        return build_tasks.publish()  # the marts, then the open data written from them
 
     ingest() >> build() >> validate() >> publish()
 

@@ -76,7 +76,7 @@ def _file_detail(p: dict) -> str:
     sv, en = CATALOGUE.get(p["code"], ("", ""))
     prefix = f"{sv} / {en}: "
     message = p.get("message") or ""
-    return f" – {neutralise(message[len(prefix):])}" if message.startswith(prefix) else ""
+    return f" – {neutralise(message[len(prefix) :])}" if message.startswith(prefix) else ""
 
 
 def _problem_lines(problems: list[dict], lang: dict) -> list[str]:
