@@ -365,6 +365,15 @@ def _index() -> str:
         "rows_rejected, problems` där varje problem är `{row, column, code, message}`. / "
         "Row numbers as a person counts them: the header is row 1.",
         "",
+        "Dessutom, när det gäller: `ignored_statements` (xAPI-satser med andra verb än "
+        "slutförande, antal per verb; de är inga underkända rader), `mapping` (mappningsfilen "
+        "som användes, vilka rubriker som blev vilka kolumner och frågor, och rubrikerna på "
+        "kolumnerna som togs bort – aldrig deras värden) och `deleted_values` (Kolada-värden "
+        "som Kolada har återkallat). / Also, when they apply: `ignored_statements` (xAPI "
+        "statements of other verbs, counted per verb; not rejected rows), `mapping` (the "
+        "mapping applied and the headers of the columns it dropped, never their values) and "
+        "`deleted_values` (Kolada values withdrawn by Kolada).",
+        "",
         "Alla problemkoder och hur ni rättar dem: [problemkoder.md](problemkoder.md). / "
         "All problem codes and how to fix them: [problemkoder.md](problemkoder.md).",
         "",
