@@ -1493,6 +1493,370 @@ DASHBOARDS = [
 ]
 
 
+# 7. Plan och genomförande ------------------------------------------------------------------
+# The municipalities' training plans (marts.fct_training_plan, fct_training_plan_gender)
+# against what was done. Every dataset keeps municipality_code, so row-level security applies
+# to it as to the others (mognad.superset: RLS on every table with that column).
+D7 = "plan-och-genomforande"
+PLAN_STATUS = "CASE WHEN f.suppressed THEN '..' ELSE f.status END"
+dataset(
+    "plan",
+    0x80,
+    "utbildningsplan_steg",
+    "Kommunernas utbildningsplaner steg för steg (marts.fct_training_plan): population, "
+    "genomförda senast slutdatum, täckning mot mål, status och andelen som tog föregående steg "
+    "först. '..' = uppgift saknas eller för få personer.",
+    f"""
+SELECT
+  f.municipality_code,
+  m.municipality_name AS kommun,
+  f.step_order,
+  f.step,
+  f.target_group,
+  coalesce(f.department, 'hela kommunen') AS department,
+  f.course_codes,
+  f.starts_on,
+  f.due_on,
+  strftime(f.due_on, '%Y-%m-%d') AS slutdatum,
+  f.target_pct,
+  CASE WHEN f.suppressed THEN NULL ELSE f.headcount END AS headcount,
+  CASE WHEN f.suppressed THEN NULL ELSE f.completed_persons END AS completed_persons,
+  CASE WHEN f.suppressed THEN NULL ELSE f.coverage_pct END AS coverage_pct,
+  CASE WHEN f.suppressed THEN NULL ELSE f.coverage_pct - f.target_pct END AS mot_mal_pct_points,
+  {PLAN_STATUS} AS status,
+  coalesce(f.after_step, '') AS after_step,
+  CASE WHEN f.in_order_suppressed THEN NULL ELSE f.in_order_pct END AS in_order_pct,
+  {num_text("f.coverage_pct", "f.suppressed")} AS tackning_text,
+  {num_text("f.target_pct", "false")} AS mal_text,
+  {num_text("f.headcount", "f.suppressed", 0)} AS population_text,
+  CASE WHEN f.after_step IS NULL THEN ''
+       ELSE {num_text("f.in_order_pct", "f.in_order_suppressed")} END AS ordning_text,
+  f.suppressed
+FROM marts.fct_training_plan AS f
+{KOMMUN_JOIN}
+""",
+    [
+        ("municipality_code", "VARCHAR", "Kommunkod"),
+        ("kommun", "VARCHAR", "Kommun"),
+        ("step_order", "INTEGER", "Nr"),
+        ("step", "VARCHAR", "Steg"),
+        ("target_group", "VARCHAR", "Målgrupp"),
+        ("department", "VARCHAR", "Förvaltning"),
+        ("course_codes", "VARCHAR", "Kurser"),
+        ("starts_on", "DATE", "Start"),
+        ("due_on", "DATE", "Klart senast"),
+        ("slutdatum", "VARCHAR", "Klart senast"),
+        ("target_pct", "DOUBLE", "Mål (%)"),
+        ("headcount", "BIGINT", "Population"),
+        ("completed_persons", "BIGINT", "Genomfört"),
+        ("coverage_pct", "DOUBLE", "Täckning (%)"),
+        ("mot_mal_pct_points", "DOUBLE", "Mot målet (p.e.)"),
+        ("status", "VARCHAR", "Status"),
+        ("after_step", "VARCHAR", "Efter steg"),
+        ("in_order_pct", "DOUBLE", "I rätt ordning (%)"),
+        ("tackning_text", "VARCHAR", "Täckning (%)"),
+        ("mal_text", "VARCHAR", "Mål (%)"),
+        ("population_text", "VARCHAR", "Population"),
+        ("ordning_text", "VARCHAR", "I rätt ordning (%)"),
+        ("suppressed", "BOOLEAN", "Undertryckt"),
+    ],
+    [
+        ("plan_tackning", "AVG(coverage_pct)", "Täckning (%)", ",.1f"),
+        ("plan_mal", "AVG(target_pct)", "Mål (%)", ",.1f"),
+        ("plan_ordning", "AVG(in_order_pct)", "I rätt ordning (%)", ",.1f"),
+        ("plan_steg", "COUNT(*)", "Steg", ",d"),
+    ],
+)
+dataset(
+    "plan_gender",
+    0x81,
+    "utbildningsplan_kon",
+    "Täckning per kön och steg i kommunernas utbildningsplaner "
+    "(marts.fct_training_plan_gender). '..' = uppgift saknas eller för få personer.",
+    f"""
+SELECT
+  f.municipality_code,
+  m.municipality_name AS kommun,
+  p.step_order,
+  f.step,
+  f.gender,
+  f.target_group,
+  f.due_on,
+  CASE WHEN f.suppressed THEN NULL ELSE f.coverage_pct END AS coverage_pct,
+  {num_text("f.coverage_pct", "f.suppressed")} AS tackning_text,
+  f.suppressed
+FROM marts.fct_training_plan_gender AS f
+{KOMMUN_JOIN}
+JOIN marts.fct_training_plan AS p
+  ON p.municipality_code = f.municipality_code AND p.step = f.step
+""",
+    [
+        ("municipality_code", "VARCHAR", "Kommunkod"),
+        ("kommun", "VARCHAR", "Kommun"),
+        ("step_order", "INTEGER", "Nr"),
+        ("step", "VARCHAR", "Steg"),
+        ("gender", "VARCHAR", "Kön"),
+        ("target_group", "VARCHAR", "Målgrupp"),
+        ("due_on", "DATE", "Klart senast"),
+        ("coverage_pct", "DOUBLE", "Täckning (%)"),
+        ("tackning_text", "VARCHAR", "Täckning (%)"),
+        ("suppressed", "BOOLEAN", "Undertryckt"),
+    ],
+    [("plan_kon_tackning", "AVG(coverage_pct)", "Täckning (%)", ",.1f")],
+)
+dataset(
+    "plan_gap",
+    0x82,
+    "utbildningsplan_konsskillnad",
+    "Skillnaden i täckning mellan kvinnor och män per steg (procentenheter, kvinnor minus män); "
+    "tom när någon av dem är dold. Skillnader över 10 procentenheter markeras.",
+    f"""
+WITH g AS (
+  SELECT
+    municipality_code,
+    step,
+    max(CASE WHEN gender = 'kvinna' AND NOT suppressed THEN coverage_pct END) AS kvinnor,
+    max(CASE WHEN gender = 'man' AND NOT suppressed THEN coverage_pct END) AS man,
+    bool_or(gender = 'kvinna' AND suppressed) OR NOT bool_or(gender = 'kvinna') AS kvinnor_dold,
+    bool_or(gender = 'man' AND suppressed) OR NOT bool_or(gender = 'man') AS man_dold
+  FROM marts.fct_training_plan_gender
+  GROUP BY municipality_code, step
+)
+SELECT
+  g.municipality_code,
+  m.municipality_name AS kommun,
+  p.step_order,
+  g.step,
+  p.target_group,
+  coalesce(p.department, 'hela kommunen') AS department,
+  g.kvinnor AS kvinnor_pct,
+  g.man AS man_pct,
+  g.kvinnor - g.man AS skillnad_pct_points,
+  {num_text("g.kvinnor", "g.kvinnor_dold")} AS kvinnor_text,
+  {num_text("g.man", "g.man_dold")} AS man_text,
+  {num_text("g.kvinnor - g.man", "g.kvinnor_dold OR g.man_dold")} AS skillnad_text,
+  CASE WHEN abs(g.kvinnor - g.man) > 10 THEN 'över 10 p.e.' ELSE '' END AS markering
+FROM g
+JOIN marts.dim_municipality AS m ON m.municipality_code = g.municipality_code
+JOIN marts.fct_training_plan AS p
+  ON p.municipality_code = g.municipality_code AND p.step = g.step
+""",
+    [
+        ("municipality_code", "VARCHAR", "Kommunkod"),
+        ("kommun", "VARCHAR", "Kommun"),
+        ("step_order", "INTEGER", "Nr"),
+        ("step", "VARCHAR", "Steg"),
+        ("target_group", "VARCHAR", "Målgrupp"),
+        ("department", "VARCHAR", "Förvaltning"),
+        ("kvinnor_pct", "DOUBLE", "Kvinnor (%)"),
+        ("man_pct", "DOUBLE", "Män (%)"),
+        ("skillnad_pct_points", "DOUBLE", "Skillnad (p.e.)"),
+        ("kvinnor_text", "VARCHAR", "Kvinnor (%)"),
+        ("man_text", "VARCHAR", "Män (%)"),
+        ("skillnad_text", "VARCHAR", "Skillnad kvinnor − män (p.e.)"),
+        ("markering", "VARCHAR", "Markering"),
+    ],
+)
+
+
+def highlight(column: str, colour: str, operator: str, value: float) -> dict:
+    return {"column": column, "colorScheme": colour, "operator": operator, "targetValue": value}
+
+
+RED, GREEN = "#EFA1AA", "#ACE1C4"  # Superset's error.light1 and success.light1
+GAP_HIGHLIGHT = [
+    highlight("skillnad_pct_points", RED, ">", 10),
+    highlight("skillnad_pct_points", RED, "<", -10),
+]
+AGAINST_TARGET = [
+    highlight("mot_mal_pct_points", GREEN, ">=", 0),
+    highlight("mot_mal_pct_points", RED, "<", 0),
+]
+ONE_DECIMAL = {"d3NumberFormat": ",.1f"}
+
+chart(
+    0x83,
+    D7,
+    "plan",
+    "Planens steg på tidslinjen",
+    "Kommunens steg i ordning efter slutdatum: täckning mot mål, status (uppnått, pågår, ej "
+    "uppnått) och andelen som gjorde föregående steg först. Grönt = målet nått, rött = under "
+    "målet. '..' = uppgift saknas eller för få personer.",
+    "table",
+    {
+        **table(
+            [
+                "step_order",
+                "step",
+                "target_group",
+                "department",
+                "slutdatum",
+                "population_text",
+                "tackning_text",
+                "mal_text",
+                "mot_mal_pct_points",
+                "status",
+                "after_step",
+                "ordning_text",
+            ],
+            [],
+            [("kommun", True), ("step_order", True)],
+            {"mot_mal_pct_points": ONE_DECIMAL},
+        ),
+        "conditional_formatting": AGAINST_TARGET,
+    },
+    12,
+    60,
+)
+chart(
+    0x84,
+    D7,
+    "plan",
+    "Täckning mot mål per steg",
+    "Stapel = andel av stegets målgrupp som genomfört någon av stegets kurser senast "
+    "slutdatum; mål = planens mål. Stegen står i planens ordning. Dolda värden saknar stapel.",
+    "echarts_timeseries_bar",
+    {
+        **bar("step", [], "plan_tackning", [], "Andel (%)", "Steg"),
+        "metrics": ["plan_tackning", "plan_mal"],
+    },
+    7,
+    60,
+)
+chart(
+    0x85,
+    D7,
+    "plan",
+    "Ordningen: gjorde föregående steg först",
+    "För steg som ska följa ett annat: andelen av stegets genomförare som gjort det tidigare "
+    "steget först (eller samma dag).",
+    "echarts_timeseries_bar",
+    bar("step", [], "plan_ordning", [neq("after_step", "")], "I rätt ordning (%)", "Steg"),
+    5,
+    60,
+)
+chart(
+    0x86,
+    D7,
+    "plan",
+    "Per målgrupp och förvaltning",
+    "Planens steg grupperade efter målgrupp och förvaltning. '..' = uppgift saknas eller för "
+    "få personer.",
+    "table",
+    table(
+        ["target_group", "department", "step", "slutdatum", "tackning_text", "mal_text", "status"],
+        [],
+        [("target_group", True), ("department", True), ("step_order", True)],
+    ),
+    6,
+    55,
+)
+chart(
+    0x87,
+    D7,
+    "plan_gender",
+    "Täckning per kön och steg",
+    "Jämställdhet: täckning för kvinnor, män och övriga per steg. Dolda värden (för få "
+    "personer, eller för att skydda en annan dold cell) saknar stapel.",
+    "echarts_timeseries_bar",
+    bar("step", ["gender"], "plan_kon_tackning", [neq("gender", "alla")], "Täckning (%)", "Steg"),
+    6,
+    55,
+)
+chart(
+    0x88,
+    D7,
+    "plan_gap",
+    "Skillnad mellan kvinnor och män per steg",
+    "Täckning för kvinnor och män och skillnaden i procentenheter; skillnader över 10 "
+    "procentenheter är rödmarkerade. '..' = uppgift saknas eller för få personer.",
+    "table",
+    {
+        **table(
+            [
+                "step",
+                "target_group",
+                "kvinnor_text",
+                "man_text",
+                "skillnad_pct_points",
+                "skillnad_text",
+                "markering",
+            ],
+            [],
+            [("kommun", True), ("step_order", True)],
+            {"skillnad_pct_points": ONE_DECIMAL},
+        ),
+        "conditional_formatting": GAP_HIGHLIGHT,
+    },
+    12,
+    50,
+)
+PLAN_COUNTY_CHARTS = (0x89, 0x8A)
+chart(
+    0x89,
+    D7,
+    "plan",
+    "Länet: kommunernas planer sida vid sida",
+    "Varje kommuns steg med täckning per steg (stegets nummer i planen). Visar alla kommuner "
+    "för länet; en kommun ser sin egen plan.",
+    "echarts_timeseries_bar",
+    bar("kommun", ["step_order"], "plan_tackning", [], "Täckning (%)", "Kommun"),
+    12,
+    60,
+)
+chart(
+    0x8A,
+    D7,
+    "plan",
+    "Länet: alla kommuners steg",
+    "Alla kommuners planer i en tabell: steg, slutdatum, täckning, mål och status. '..' = "
+    "uppgift saknas eller för få personer.",
+    "table",
+    table(
+        [
+            "kommun",
+            "step_order",
+            "step",
+            "target_group",
+            "slutdatum",
+            "tackning_text",
+            "mal_text",
+            "status",
+            "ordning_text",
+        ],  # fmt: skip
+        [],
+        [("kommun", True), ("step_order", True)],
+    ),
+    12,
+    60,
+)
+PLAN_KOMMUN = native_filter(
+    "plan_kommun",
+    "Kommun",
+    "kommun",
+    "plan",
+    first=True,
+    required=True,
+    desc="Kommunens plan; gäller inte länets översikt",
+)
+PLAN_KOMMUN["scope"]["excluded"] = list(PLAN_COUNTY_CHARTS)
+DASHBOARDS.append(
+    dict(
+        n=0x8F,
+        slug=D7,
+        title="Plan och genomförande",
+        intro="**Kommunens utbildningsplan mot det som genomförts.** Varje steg: vilken målgrupp "
+        "(och förvaltning) som ska gå vilka kurser till när, hur stor andel som gjort det "
+        "(täckning), målet och status (`uppnått`, `pågår` till slutdatum, därefter `ej "
+        "uppnått`). För steg som ska följa ett annat visas andelen som tog stegen i rätt "
+        "ordning. Jämställdhet: täckning per kön, skillnader över 10 procentenheter markeras. "
+        "Välj kommun i filterpanelen; länets översikt längst ned visar alla kommuner. `..` = "
+        "uppgift saknas eller för få personer, aldrig noll.",
+        filters=[PLAN_KOMMUN],
+    )
+)
+
+
 def layout(dash: dict, charts: list[dict]) -> dict:
     pos = {
         "DASHBOARD_VERSION_KEY": "v2",
