@@ -219,6 +219,7 @@ def test_six_dashboards_on_published_marts_only():
         "Kompetensinsatser",
         "Svarsfrekvens",
         "Dataleveranser",
+        "Plan och genomförande",
     }
     for path in (ASSETS / "datasets").rglob("*.yaml"):
         sql = yaml.safe_load(path.read_text("utf-8")).get("sql") or ""
