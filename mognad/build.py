@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -802,6 +803,10 @@ def input_state(settings: Settings) -> str:
     date (the marts count days since the last delivery). Equal fingerprints, equal build."""
     h = hashlib.sha256()
     h.update(f"{datetime.now(UTC).date()}|{settings.min_cell}|".encode())
+    # fct_training_plan: a step's status follows the calendar in Europe/Stockholm
+    stockholm = ZoneInfo("Europe/Stockholm")
+    plan_today = os.environ.get("MOGNAD_PLAN_TODAY") or datetime.now(stockholm).date()
+    h.update(f"plan {plan_today}|".encode())
     h.update(project_fingerprint(settings).encode())
     if settings.ledger_path.exists():
         con = sqlite3.connect(f"file:{settings.ledger_path}?mode=ro", uri=True)

@@ -172,6 +172,10 @@ FEED_TEXT["plan"] = (
 )
 FIX.update(
     {
+        "unknown_feed": (
+            "Lägg filen i en flödesmapp: `survey`, `training`, `hr` eller `plan`.",
+            "Put the file in a feed folder: `survey`, `training`, `hr` or `plan`.",
+        ),
         "invalid_plan_target_group": (
             "Använd förtroendevald, chef, medarbetare eller alla (alla = hela kommunen).",
             "Use förtroendevald, chef, medarbetare or alla (alla = everyone).",

@@ -42,7 +42,7 @@ def test_new_file_is_read_alone_and_full_rebuild_gives_identical_marts(demo_buil
     assert "model.mognad.int_maturity__cells" in ran and "model.mognad.ingest_log" in ran
     for other in ("stg_hr__employments", "stg_training__events", "fct_training_coverage"):
         assert f"model.mognad.{other}" not in ran
-    assert result.dbt.skipped_feeds == ("training", "hr", "kolada")
+    assert result.dbt.skipped_feeds == ("training", "hr", "plan", "kolada")
     # int_maturity__cells recomputed only the municipality with the new load.
     con = duckdb.connect(str(settings.build_db), read_only=True)
     try:
