@@ -30,6 +30,7 @@ import json
 import os
 import secrets
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,7 @@ NO_DETAIL = "_ingen-detalj.duckdb"  # schema + aggregates; hard-linked for quiet
 GENERATION_PREFIX = "gen-"
 CURRENT = "current"
 MANIFEST = "manifest.json"
+PUBLISH_THREADS = 2  # DuckDB releases the GIL: files are written side by side
 KEEP_GENERATIONS = 3  # current + two earlier: a reader that resolved an old one still opens it
 
 
@@ -85,12 +87,13 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _fsync_tree(root: Path) -> None:
+    """The folders and the manifest (DuckDB's CHECKPOINT has synced its own files)."""
     for path in sorted(root.rglob("*"), reverse=True):
-        if path.is_file() and not path.is_symlink():
+        if path.is_dir():
+            _fsync_dir(path)
+        elif path.suffix == ".json":
             with open(path, "rb") as fh:
                 os.fsync(fh.fileno())
-        elif path.is_dir():
-            _fsync_dir(path)
     _fsync_dir(root)
 
 
@@ -136,13 +139,19 @@ def _copy_county(con: duckdb.DuckDBPyConnection, plan: list[TablePlan]) -> None:
 
 
 def _write_municipality(
-    con: duckdb.DuckDBPyConnection, path: Path, plan: list[TablePlan], code: str | None
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    plan: list[TablePlan],
+    code: str | None,
+    county_schema: list[tuple],
 ) -> dict[str, int]:
-    """One municipality's file (``code`` None: the file with no municipality's detail)."""
-    con.execute(f"attach '{path}' as k")
+    """One municipality's file (``code`` None: the file with no municipality's detail),
+    checked before it is closed: the county file's schema, no other municipality's rows."""
+    alias = "k_" + (code or "none")
+    con.execute(f"attach '{path}' as {alias}")
     rows = {}
     try:
-        con.execute(f"create schema k.{PUBLISHED_SCHEMA}")
+        con.execute(f"create schema {alias}.{PUBLISHED_SCHEMA}")
         for t in plan:
             src = f'{PUBLISHED_SCHEMA}."{t.name}"'  # the county file just written
             if t.kind == "detail" and code is not None:
@@ -152,16 +161,23 @@ def _write_municipality(
             else:  # public reference data and county-level aggregates
                 where, params = "", []
             con.execute(
-                f'create table k.{PUBLISHED_SCHEMA}."{t.name}" as select * from {src} {where}',
+                f'create table {alias}.{PUBLISHED_SCHEMA}."{t.name}" as '
+                f"select * from {src} {where}",
                 params,
             )
             if t.kind == "detail":
-                rows[t.name] = con.execute(
-                    f'select count(*) from k.{PUBLISHED_SCHEMA}."{t.name}"'
-                ).fetchone()[0]
-        con.execute("checkpoint k")
+                (rows[t.name], foreign) = con.execute(
+                    f"select count(*), count(*) filter ({MUNICIPALITY_COLUMN} "
+                    f'is distinct from ?) from {alias}.{PUBLISHED_SCHEMA}."{t.name}"',
+                    [code],
+                ).fetchone()
+                if foreign:
+                    raise PublishError(f"{path.name}: {foreign} foreign rows in marts.{t.name}")
+        if _schema(con, alias) != county_schema:
+            raise PublishError(f"{path.name}: schema differs from the county file")
+        con.execute(f"checkpoint {alias}")
     finally:
-        con.execute("detach k")
+        con.execute(f"detach {alias}")
     return rows
 
 
@@ -264,18 +280,23 @@ def publish(settings: Settings) -> Path:
                         ).fetchall()
                     }
             known = set(codes)
-            detail_rows: dict[str, dict[str, int]] = {}
             no_detail = tmp / MUNICIPALITY_DIR / NO_DETAIL
-            _write_municipality(con, no_detail, plan, None)
-            for code in sorted(with_detail & known):
-                detail_rows[code] = _write_municipality(
-                    con, municipality_file(tmp, code), plan, code
-                )
+            todo = [(no_detail, None)] + [
+                (municipality_file(tmp, c), c) for c in sorted(with_detail & known)
+            ]
+
+            def write(item: tuple[Path, str | None]) -> dict[str, int]:
+                cur = con.cursor()  # one connection per thread, the same database
+                try:
+                    return _write_municipality(cur, item[0], plan, item[1], county_schema)
+                finally:
+                    cur.close()
+
+            with ThreadPoolExecutor(max_workers=PUBLISH_THREADS) as pool:
+                written = list(pool.map(write, todo))
+            detail_rows = {c: r for (_, c), r in zip(todo, written, strict=True) if c}
         finally:
             con.close()
-        verify_municipality_file(no_detail, None, county_schema)
-        for code in detail_rows:
-            verify_municipality_file(municipality_file(tmp, code), code, county_schema)
         for code in codes:  # the same file for every municipality with nothing delivered yet
             target = municipality_file(tmp, code)
             if code not in detail_rows:

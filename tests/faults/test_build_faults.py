@@ -137,14 +137,14 @@ READER = textwrap.dedent(
 def test_readers_never_fail_while_publishes_happen(delivered_copy):
     s = delivered_copy
     proc = subprocess.Popen(
-        [sys.executable, "-c", READER, str(s.published_db), "6"],
+        [sys.executable, "-c", READER, str(s.published_db), "12"],
         stdout=subprocess.PIPE,
         text=True,
     )
     time.sleep(0.5)
     swaps = 0
     end = time.monotonic() + 5
-    while time.monotonic() < end:
+    while time.monotonic() < end or swaps < 3:  # a publish writes 1 + 7 files now
         publish(s)
         swaps += 1
     out = proc.communicate(timeout=60)[0].split(" ", 2)
