@@ -12,7 +12,7 @@ from _mognad_defaults import DEFAULT_ARGS, START_DATE
 from airflow.sdk import Asset, AssetAlias, AssetWatcher, dag, task
 
 from mognad.config import load_settings
-from mognad.orchestration.assets import INBOX_ASSET_NAME, RAW_LOADED_ALIAS, raw_feed_asset_name
+from mognad.orchestration.assets import INBOX_ASSET_NAME, RAW_LOADED_ALIAS
 from mognad.orchestration.trigger import InboxSettledTrigger
 
 _settings = load_settings()
@@ -46,29 +46,19 @@ raw_loaded = AssetAlias(RAW_LOADED_ALIAS)
 def mognad_ingest():
     @task(outlets=[raw_loaded])
     def ingest(*, outlet_events=None) -> dict:
-        from mognad.config import load_settings
-        from mognad.ingest import ingest as run_ingest
+        from mognad.orchestration.ingest_task import run_ingest_task
 
-        report = run_ingest(load_settings())
-        print(report.summary())
-        loaded = sorted(report.feeds_loaded)
-        for feed in loaded:
-            outlet_events[raw_loaded].add(
-                Asset(name=raw_feed_asset_name(feed)),
-                extra={"files": sum(1 for o in report.outcomes if o.feed == feed)},
-            )
-        if report.refused and not loaded:
-            raise RuntimeError("; ".join(report.refused))
-        if report.refused:  # loads went through: their events must not be lost to a retry
-            print("VARNING/WARNING: " + "; ".join(report.refused))
-        return {
-            "loaded": report.count("loaded"),
-            "quarantined": report.count("quarantined"),
-            "waiting": report.waiting,
-            "feeds": loaded,
-        }
+        # emits the events of the loads that went through and succeeds: Airflow records
+        # outlet events only for a successful task; `check` fails the run instead
+        return run_ingest_task(outlet_events=outlet_events, alias=raw_loaded)
 
-    ingest()
+    @task(retries=0)  # it re-reads the same result: a retry cannot change its verdict
+    def check(result: dict) -> str:
+        from mognad.orchestration.ingest_task import check_ingest
+
+        return check_ingest(result)
+
+    check(ingest())
 
 
 mognad_ingest()

@@ -66,11 +66,10 @@ def mognad_nightly():
 
     @task(pool=WAREHOUSE_POOL, retries=1, outlets=[Asset(name=PUBLISHED_ASSET_NAME)])
     def rebuild() -> str:
-        from mognad.config import load_settings
-        from mognad.ingest import ingest as run_ingest
         from mognad.orchestration.build_tasks import full_build
+        from mognad.orchestration.ingest_task import run_ingest_task
 
-        print(run_ingest(load_settings()).summary())  # pulled files wait in the inbox
+        run_ingest_task()  # the pulled files wait in the inbox; raises when one is not taken
         return full_build()
 
     listed = sources()

@@ -22,14 +22,9 @@ from airflow.sdk import dag, task
 def mognad_pipeline():
     @task
     def ingest() -> dict:
-        from mognad.config import load_settings
-        from mognad.ingest import ingest as run_ingest
+        from mognad.orchestration.ingest_task import run_ingest_task
 
-        report = run_ingest(load_settings())
-        print(report.summary())
-        if report.refused:
-            raise RuntimeError("; ".join(report.refused))
-        return {"loaded": report.count("loaded"), "quarantined": report.count("quarantined")}
+        return run_ingest_task()  # raises when a file was not taken (docs/orchestration.md)
 
     @task(pool=WAREHOUSE_POOL)
     def build() -> str:

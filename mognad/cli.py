@@ -46,15 +46,15 @@ def cmd_demo_data(args, settings: Settings) -> int:
 
 def cmd_ingest(args, settings: Settings) -> int:
     from mognad.ingest import ingest
+    from mognad.orchestration.ingest_task import failure_line, problems
 
     report = ingest(settings, progress=_say)
     _say(report.summary())
-    if report.refused:
-        _say("mognad ingest: " + "; ".join(report.refused))
-        return 2
-    if getattr(report, "failed", None):
-        _say("mognad ingest: misslyckades / failed: " + report.failed[0])
-        return 1
+    reasons = problems(report)  # the DAGs' policy (mognad/orchestration/ingest_task.py)
+    if reasons:
+        # 1: a file could not be taken (storage, a dead worker); 2: a feed was refused
+        _say("mognad " + failure_line(reasons))
+        return 1 if report.failed else 2
     return 0
 
 

@@ -59,6 +59,8 @@ class IngestReport:
     failed: list[str] = field(default_factory=list)
     waiting: int = 0
     seconds: float = 0.0
+    workers: int = 1
+    """Processes that took the files (more than one from ``parallel_min_files()`` files)."""
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -194,14 +196,25 @@ class Ingestor:
         self.known = municipalities()
 
     def run(self) -> IngestReport:
+        report = IngestReport()
+        start = time.monotonic()
         try:
-            return self._run()
+            self._run(report)
+        except (OSError, sqlite3.Error) as exc:
+            # the ledger or the disk failed outside a single file (the inbox listing, the
+            # reconciliation): what was taken so far stays in the report, the run failed
+            msg = (
+                f"ingest avbröts, filerna ligger kvar / ingest stopped, the files are kept: "
+                f"{exc.__class__.__name__}: {_safe_error(exc)}"
+            )
+            report.failed.append(msg)
+            self.progress("  " + msg)
         finally:
             self.ledger.close()
+        report.seconds = time.monotonic() - start
+        return report
 
-    def _run(self) -> IngestReport:
-        start = time.monotonic()
-        report = IngestReport()
+    def _run(self, report: IngestReport) -> None:
         remove_stale_temp(self.settings.raw)
         found = candidates(self.settings)
         self._reconcile({(code, feed, display_name(path.name)) for code, feed, path in found})
@@ -212,8 +225,6 @@ class Ingestor:
         else:
             with durable.batch() if len(found) > 1 else contextlib.nullcontext():
                 self._take_all(found, now, report)
-        report.seconds = time.monotonic() - start
-        return report
 
     def _take_in_parallel(self, buckets: list[list], now: float, report: IngestReport) -> None:
         """Many files: one worker process per bucket of municipalities (a municipality's
@@ -228,6 +239,7 @@ class Ingestor:
             f"  {sum(map(len, buckets))} filer/files i/in {len(buckets)} processer/processes"
         )
         parts: list[IngestReport] = []
+        report.workers = len(buckets)
         for bucket, result in zip(
             buckets, worker.run_buckets(self.settings, buckets, now, self.progress), strict=True
         ):

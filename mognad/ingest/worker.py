@@ -144,9 +144,8 @@ def run_buckets(
 
 def _result(returncode: int, output: bytes, last_line: str) -> BucketResult:
     from mognad.ingest import IngestReport
-    from mognad.ingest.receipts import display_name
 
-    detail = display_name(last_line)[:REASON_CHARS]
+    detail = "".join(c if c.isprintable() else "?" for c in last_line)[:REASON_CHARS]
     if returncode != 0:
         why = _exit_text(returncode) + (f": {detail}" if detail else "")
         return BucketResult(failure=why)
