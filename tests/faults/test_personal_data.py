@@ -111,6 +111,8 @@ def _decrypted(settings, paths, tmp_path) -> list[Path]:
 
 def _assert_private(settings) -> None:
     for zone in (settings.archive, settings.quarantine):
+        if not zone.exists():  # (nothing quarantined)
+            continue
         for p in [zone, *zone.rglob("*")]:
             mode = stat.S_IMODE(p.lstat().st_mode)
             if p.is_dir():
