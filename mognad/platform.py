@@ -87,6 +87,7 @@ class _Output:
 
 
 _out = _Output()
+_pipe_gone = threading.Event()  # set by the stdout watcher: the reader of our output left
 
 
 def _step(n: int, text: str) -> None:
@@ -114,13 +115,13 @@ def _watch_stdout(main_thread: int, done: threading.Event) -> None:
     while not done.wait(1.0):
         if poller.poll(0):
             _out.close()
-            _watch_stdout.fired = True  # type: ignore[attr-defined]
+            _pipe_gone.set()
             signal.pthread_kill(main_thread, signal.SIGTERM)
             return
 
 
 def _on_signal(signum, _frame) -> None:
-    if getattr(_watch_stdout, "fired", False):
+    if _pipe_gone.is_set():
         raise Interrupted(signal.SIGPIPE, output_closed=True)
     raise Interrupted(signum)
 
@@ -537,9 +538,10 @@ def run_demo(
     if in_main:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             previous[sig] = signal.signal(sig, _on_signal)
-    marker = os.environ.setdefault(RUN_MARKER, f"{os.getpid()}-{uuid.uuid4().hex[:12]}")
+    # a fresh marker per run, never one inherited from the shell
+    marker = os.environ[RUN_MARKER] = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
     watch_done = threading.Event()
-    _watch_stdout.fired = False  # type: ignore[attr-defined]
+    _pipe_gone.clear()
     if in_main and _stdout_is_pipe():
         threading.Thread(
             target=_watch_stdout,
@@ -547,19 +549,19 @@ def run_demo(
             daemon=True,
             name="stdout-watch",
         ).start()
-    started: list[tuple[subprocess.Popen, str]] = []
+    run = _Run()
     try:
-        return _run(settings, airflow_port, superset_port, scale, seed, wait, started)
+        return run.go(settings, airflow_port, superset_port, scale, seed, wait)
     except Interrupted as stop:
         if stop.output_closed:
             return EXIT_PIPE
         # Ctrl-C after ready is the documented way to stop: a normal end
-        return 0 if _run.ready else 128 + stop.signum  # type: ignore[attr-defined]
+        return 0 if run.ready else 128 + stop.signum
     except KeyboardInterrupt:
-        return 0 if _run.ready else 130  # type: ignore[attr-defined]
+        return 0 if run.ready else 130
     finally:
         watch_done.set()
-        stop_all(started, marker)
+        stop_all(run.started, marker)
         _out.stopping = False
         if os.environ.get(RUN_MARKER) == marker:
             os.environ.pop(RUN_MARKER, None)
@@ -567,85 +569,92 @@ def run_demo(
             signal.signal(sig, handler)
 
 
-def _run(
-    settings: Settings,
-    airflow_port: int,
-    superset_port: int,
-    scale: float,
-    seed: int,
-    wait: bool,
-    started: list[tuple[subprocess.Popen, str]],
-) -> int:
-    _run.ready = False  # type: ignore[attr-defined]
-    t0 = time.monotonic()
-    secrets, created = ensure_secrets(settings.secrets_file)
-    for zone in (settings.inbox, settings.raw, settings.state, settings.warehouse_dir):
-        zone.mkdir(parents=True, exist_ok=True)
-    if created:
-        _say(f"hemligheter skapade / secrets generated in {settings.secrets_file}")
+class _Run:
+    """One demo run: what it started (stopped on every way out) and whether it was ready."""
 
-    _step(1, "Demodata till kommunernas inkorgar / demo data into the inboxes")
-    from mognad.demo import generate
-    from mognad.ingest.ledger import Ledger
+    def __init__(self) -> None:
+        self.started: list[tuple[subprocess.Popen, str]] = []
+        self.ready = False
 
-    if Ledger(settings.ledger_path).all():
-        _say("redan inläst tidigare – inga nya filer / already ingested, nothing new written")
-    else:
-        summary = generate(settings.inbox, seed=seed, scale=scale, progress=_say)
-        write_demo_files(settings, summary.files, seed, scale)
-        _backdate(settings.inbox, settings.settle_seconds)
-        _say(f"{len(summary.files)} filer/files")
+    def go(
+        self,
+        settings: Settings,
+        airflow_port: int,
+        superset_port: int,
+        scale: float,
+        seed: int,
+        wait: bool,
+    ) -> int:
+        started = self.started
+        t0 = time.monotonic()
+        secrets, created = ensure_secrets(settings.secrets_file)
+        for zone in (settings.inbox, settings.raw, settings.state, settings.warehouse_dir):
+            zone.mkdir(parents=True, exist_ok=True)
+        if created:
+            _say(f"hemligheter skapade / secrets generated in {settings.secrets_file}")
 
-    _step(2, "Airflow: förbereder / preparing (db migrate, pool)")
-    af.setup(settings, progress=_say, port=airflow_port)
+        _step(1, "Demodata till kommunernas inkorgar / demo data into the inboxes")
+        from mognad.demo import generate
+        from mognad.ingest.ledger import Ledger
 
-    _step(3, f"Airflow standalone startar / starting on port {airflow_port}")
-    airflow_proc = af.start_standalone(settings, airflow_port)
-    started.append((airflow_proc, "Airflow"))
-    af.wait_healthy(airflow_port, timeout=240, proc=airflow_proc)
-    api = af.Api(settings, airflow_port)
-    api.wait_for_dag(af.DAG_ID)
+        if Ledger(settings.ledger_path).all():
+            _say("redan inläst tidigare – inga nya filer / already ingested, nothing new written")
+        else:
+            summary = generate(settings.inbox, seed=seed, scale=scale, progress=_say)
+            write_demo_files(settings, summary.files, seed, scale)
+            _backdate(settings.inbox, settings.settle_seconds)
+            _say(f"{len(summary.files)} filer/files")
 
-    _step(4, "Pipeline i Airflow: ingest → dbt → Great Expectations → publicera")
-    run_id = api.trigger(af.DAG_ID)
-    state = api.wait_run(af.DAG_ID, run_id, progress=_say)
-    if state != "success":
-        _say(f"körningen misslyckades / the run failed: {state} ({af.DAG_ID} {run_id})")
-        _report_failed_run(settings, api, run_id)
-        _say(f"Airflow: {settings.airflow_home / 'standalone.log'}")
-        return 1
-    # Before the event-driven DAGs run: the check must judge what the pipeline run did.
-    problems = check_ready(settings)
-    if problems:
-        return _refuse(problems, settings)
-    # From now on a file dropped into an inbox is picked up without anyone's help:
-    # the AssetWatcher wakes mognad_ingest, which wakes mognad_build.
-    from mognad.orchestration.live import unpause_event_dags
+        _step(2, "Airflow: förbereder / preparing (db migrate, pool)")
+        af.setup(settings, progress=_say, port=airflow_port)
 
-    unpause_event_dags(settings, airflow_port)
-    _say("händelsestyrt / event-driven: " + ", ".join(af.EVENT_DAG_IDS) + " aktiva/active")
+        _step(3, f"Airflow standalone startar / starting on port {airflow_port}")
+        airflow_proc = af.start_standalone(settings, airflow_port)
+        started.append((airflow_proc, "Airflow"))
+        af.wait_healthy(airflow_port, timeout=240, proc=airflow_proc)
+        api = af.Api(settings, airflow_port)
+        api.wait_for_dag(af.DAG_ID)
 
-    _step(5, "Superset: förbereder och importerar instrumentpaneler / dashboards")
-    ss.setup(settings, progress=_say)
-    superset_proc = ss.start(settings, port=superset_port)
-    started.append((superset_proc, "Superset"))
-    base_url = f"http://127.0.0.1:{superset_port}"
-    ss.wait_healthy(base_url, timeout=120, proc=superset_proc)
-    problems = check_ready(settings, base_url)
-    if problems:
-        return _refuse(problems, settings)
+        _step(4, "Pipeline i Airflow: ingest → dbt → Great Expectations → publicera")
+        run_id = api.trigger(af.DAG_ID)
+        state = api.wait_run(af.DAG_ID, run_id, progress=_say)
+        if state != "success":
+            _say(f"körningen misslyckades / the run failed: {state} ({af.DAG_ID} {run_id})")
+            _report_failed_run(settings, api, run_id)
+            _say(f"Airflow: {settings.airflow_home / 'standalone.log'}")
+            return 1
+        # Before the event-driven DAGs run: the check must judge what the pipeline run did.
+        problems = check_ready(settings)
+        if problems:
+            return _refuse(problems, settings)
+        # From now on a file dropped into an inbox is picked up without anyone's help:
+        # the AssetWatcher wakes mognad_ingest, which wakes mognad_build.
+        from mognad.orchestration.live import unpause_event_dags
 
-    _run.ready = True  # type: ignore[attr-defined]
-    _step(6, f"Klart på {time.monotonic() - t0:.0f} s / ready")
-    _out.write(_ready_text(settings, secrets, airflow_port, superset_port))
-    if not wait:
-        return 0
-    while True:
-        for proc, name in started:
-            if proc.poll() is not None:
-                _out.write(f"{name} stannade / stopped (exit {proc.returncode})")
-                return 1
-        time.sleep(2)
+        unpause_event_dags(settings, airflow_port)
+        _say("händelsestyrt / event-driven: " + ", ".join(af.EVENT_DAG_IDS) + " aktiva/active")
+
+        _step(5, "Superset: förbereder och importerar instrumentpaneler / dashboards")
+        ss.setup(settings, progress=_say)
+        superset_proc = ss.start(settings, port=superset_port)
+        started.append((superset_proc, "Superset"))
+        base_url = f"http://127.0.0.1:{superset_port}"
+        ss.wait_healthy(base_url, timeout=120, proc=superset_proc)
+        problems = check_ready(settings, base_url)
+        if problems:
+            return _refuse(problems, settings)
+
+        self.ready = True
+        _step(6, f"Klart på {time.monotonic() - t0:.0f} s / ready")
+        _out.write(_ready_text(settings, secrets, airflow_port, superset_port))
+        if not wait:
+            return 0
+        while True:
+            for proc, name in started:
+                if proc.poll() is not None:
+                    _out.write(f"{name} stannade / stopped (exit {proc.returncode})")
+                    return 1
+            time.sleep(2)
 
 
 def _refuse(problems: list[str], settings: Settings, say: Callable[[str], None] = _say) -> int:

@@ -412,3 +412,37 @@ def test_make_demo_refuses_ready_without_the_pseudonym_key(tmp_path):
         assert_nothing_left(settings.home, [p for p, _ in seen.values()])
     finally:
         run.kill()
+
+
+def test_make_demo_refuses_ready_with_a_file_ingest_never_takes(tmp_path):
+    """The real command with a pipeline run that succeeds: a municipality has put a folder in
+    its inbox; ingest never looks inside, so its file stays. The ready check must see it,
+    say so, exit non-zero and stop Airflow (Superset is never started)."""
+    settings = demo_settings(tmp_path / "home")
+    nested = settings.inbox / "2262" / "survey" / "gamla" / "enkat_2023.csv"
+    nested.parent.mkdir(parents=True)
+    nested.write_text("respondent_id;fraga_1\n1;3\n", encoding="utf-8")
+    run = Demo(settings, "exec make demo DEMO_ARGS='--scale 0.05'", "make-demo-left.log")
+    seen: dict[int, tuple[psutil.Process, str]] = {}
+    try:
+        deadline = time.monotonic() + 900
+        while run.proc.poll() is None and time.monotonic() < deadline:
+            for p in run.family():
+                if p.pid not in seen:
+                    try:
+                        seen[p.pid] = (p, " ".join(p.cmdline()))
+                    except psutil.Error:
+                        pass
+            time.sleep(1)
+        code = run.wait_exit(60)
+        text = run.text
+        assert code != 0, text[-3000:]  # make reports the demo's exit 1 as its own 2
+        assert "publish: success" in text, text[-3000:]
+        assert "INTE KLART / NOT READY" in text and "/ ready" not in text, text[-3000:]
+        assert "1 filer ligger kvar i inkorgarna / files left in the inboxes" in text, text
+        assert "2262/survey/gamla/enkat_2023.csv" in text
+        assert "[5/6]" not in text  # Superset is not started for marts that are not ready
+        assert any("airflow" in cmd for _, cmd in seen.values()), "Airflow never started"
+        assert_nothing_left(settings.home, [p for p, _ in seen.values()])
+    finally:
+        run.kill()
