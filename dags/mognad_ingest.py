@@ -52,11 +52,16 @@ def mognad_ingest():
         # outlet events only for a successful task; `check` fails the run instead
         return run_ingest_task(outlet_events=outlet_events, alias=raw_loaded)
 
-    @task(retries=0)  # it re-reads the same result: a retry cannot change its verdict
+    @task
     def check(result: dict) -> str:
-        from mognad.orchestration.ingest_task import check_ingest
+        from airflow.sdk.exceptions import AirflowFailException
 
-        return check_ingest(result)
+        from mognad.orchestration.ingest_task import IngestFailed, check_ingest
+
+        try:
+            return check_ingest(result)
+        except IngestFailed as exc:  # a retry would re-read the same result: fail for good
+            raise AirflowFailException(str(exc)) from exc
 
     check(ingest())
 
