@@ -284,6 +284,7 @@ def test_county_user_sees_bars_in_the_maturity_chart(demo):
         assert not any(t in chart["text"] for t in browser.NO_DATA_TEXTS), chart["text"][:500]
         assert chart["rendered"] and chart["canvas"], chart
         pixels = driver.execute_script(CANVAS_COLOURS, browser.CHART, pf.MATURITY_CHART)
+    print(f"\nmaturity chart: {pixels}")
     # seven municipalities × three waves of bars cover far more than a legend's swatches
     assert pixels and pixels["coloured"] > 0.01 * pixels["total"], pixels
 
