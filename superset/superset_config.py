@@ -427,20 +427,23 @@ def _install_fragment_guard():
 
 
 def _throttle_api_login(app):
-    """FAB throttles only the login form (AUTH_RATE_LIMIT on its blueprint); the REST login
-    ``/api/v1/security/login`` gets the same limit here."""
+    """AUTH_RATE_LIMIT on the blueprints of the REST login ``/api/v1/security/login`` (FAB
+    limits only its form view) and of the login form ``/login/``."""
     from superset.extensions import security_manager
 
     limiter = getattr(security_manager, "limiter", None)
     if limiter is None or not app.config.get("RATELIMIT_ENABLED"):
         return
+    done = set()
     for rule in app.url_map.iter_rules():
-        if rule.rule == "/api/v1/security/login":
-            blueprint = app.blueprints.get(rule.endpoint.split(".")[0])
-            if blueprint is not None:
+        if rule.rule in ("/api/v1/security/login", "/login/") and "POST" in rule.methods:
+            name = rule.endpoint.split(".")[0]
+            blueprint = app.blueprints.get(name)
+            if blueprint is not None and name not in done:
                 limiter.limit(app.config["AUTH_RATE_LIMIT"], methods=["POST"])(blueprint)
-                return
-    raise RuntimeError("no /api/v1/security/login route to throttle")
+                done.add(name)
+    if not done:
+        raise RuntimeError("no login route to throttle")
 
 
 def FLASK_APP_MUTATOR(app):  # noqa: N802

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import runpy
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -267,16 +268,25 @@ def test_twenty_bad_logins_are_throttled(superset_server):
         assert 429 in api_codes, api_codes
         assert set(api_codes[:5]) == {401}, api_codes  # wrong passwords are answered first
         form = requests.Session()
-        form_codes = [
-            form.post(
-                f"{base_url}/login/",
-                data={"username": "sundsvall", "password": f"fel-{i}"},
-                timeout=30,
-                allow_redirects=False,
-            ).status_code
-            for i in range(20)
-        ]
+        form_codes = []
+        for i in range(20):  # as a browser would: the form's CSRF token, then the post
+            page = form.get(f"{base_url}/login/", timeout=30).text
+            token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page, re.S)
+            assert token, page[:500]
+            form_codes.append(
+                form.post(
+                    f"{base_url}/login/",
+                    data={
+                        "username": "sundsvall",
+                        "password": f"fel-{i}",
+                        "csrf_token": token.group(1),
+                    },
+                    timeout=30,
+                    allow_redirects=False,
+                ).status_code
+            )
         assert 429 in form_codes, form_codes
+        assert form_codes[0] != 429, form_codes
         # the right password is throttled too while the window lasts: no guessing around it
         right = requests.post(
             f"{base_url}/api/v1/security/login",
