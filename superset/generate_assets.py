@@ -1512,6 +1512,7 @@ SELECT
   m.municipality_name AS kommun,
   f.step_order,
   f.step,
+  m.municipality_name || ': ' || f.step AS steg_i_kommun,
   f.target_group,
   coalesce(f.department, 'hela kommunen') AS department,
   f.course_codes,
@@ -1540,6 +1541,7 @@ FROM marts.fct_training_plan AS f
         ("kommun", "VARCHAR", "Kommun"),
         ("step_order", "INTEGER", "Nr"),
         ("step", "VARCHAR", "Steg"),
+        ("steg_i_kommun", "VARCHAR", "Kommun: steg"),
         ("target_group", "VARCHAR", "Målgrupp"),
         ("department", "VARCHAR", "Förvaltning"),
         ("course_codes", "VARCHAR", "Kurser"),
@@ -1579,6 +1581,7 @@ SELECT
   m.municipality_name AS kommun,
   p.step_order,
   f.step,
+  m.municipality_name || ': ' || f.step AS steg_i_kommun,
   f.gender,
   f.target_group,
   f.due_on,
@@ -1595,6 +1598,7 @@ JOIN marts.fct_training_plan AS p
         ("kommun", "VARCHAR", "Kommun"),
         ("step_order", "INTEGER", "Nr"),
         ("step", "VARCHAR", "Steg"),
+        ("steg_i_kommun", "VARCHAR", "Kommun: steg"),
         ("gender", "VARCHAR", "Kön"),
         ("target_group", "VARCHAR", "Målgrupp"),
         ("due_on", "DATE", "Klart senast"),
@@ -1686,6 +1690,7 @@ chart(
     {
         **table(
             [
+                "kommun",
                 "step_order",
                 "step",
                 "target_group",
@@ -1717,7 +1722,7 @@ chart(
     "slutdatum; mål = planens mål. Stegen står i planens ordning. Dolda värden saknar stapel.",
     "echarts_timeseries_bar",
     {
-        **bar("step", [], "plan_tackning", [], "Andel (%)", "Steg"),
+        **bar("steg_i_kommun", [], "plan_tackning", [], "Andel (%)", "Steg"),
         "metrics": ["plan_tackning", "plan_mal"],
     },
     7,
@@ -1731,7 +1736,7 @@ chart(
     "För steg som ska följa ett annat: andelen av stegets genomförare som gjort det tidigare "
     "steget först (eller samma dag).",
     "echarts_timeseries_bar",
-    bar("step", [], "plan_ordning", [neq("after_step", "")], "I rätt ordning (%)", "Steg"),
+    bar("steg_i_kommun", [], "plan_ordning", [neq("after_step", "")], "I rätt ordning (%)", "Steg"),
     5,
     60,
 )
@@ -1744,9 +1749,18 @@ chart(
     "få personer.",
     "table",
     table(
-        ["target_group", "department", "step", "slutdatum", "tackning_text", "mal_text", "status"],
+        [
+            "kommun",
+            "target_group",
+            "department",
+            "step",
+            "slutdatum",
+            "tackning_text",
+            "mal_text",
+            "status",
+        ],
         [],
-        [("target_group", True), ("department", True), ("step_order", True)],
+        [("kommun", True), ("target_group", True), ("department", True), ("step_order", True)],
     ),
     6,
     55,
@@ -1759,7 +1773,14 @@ chart(
     "Jämställdhet: täckning för kvinnor, män och övriga per steg. Dolda värden (för få "
     "personer, eller för att skydda en annan dold cell) saknar stapel.",
     "echarts_timeseries_bar",
-    bar("step", ["gender"], "plan_kon_tackning", [neq("gender", "alla")], "Täckning (%)", "Steg"),
+    bar(
+        "steg_i_kommun",
+        ["gender"],
+        "plan_kon_tackning",
+        [neq("gender", "alla")],
+        "Täckning (%)",
+        "Steg",
+    ),
     6,
     55,
 )
@@ -1774,6 +1795,7 @@ chart(
     {
         **table(
             [
+                "kommun",
                 "step",
                 "target_group",
                 "kvinnor_text",
