@@ -25,8 +25,11 @@ select
     category,
     count(*) filter (where not suppressed)::integer as municipalities,
     sum(respondents) filter (where not suppressed)::integer as respondents,
+    -- the sum in DECIMAL (12 decimals of each score, far below any shown digit) is exact,
+    -- so the mean does not depend on the order rows are summed in (a DOUBLE sum does: an
+    -- incremental and a full build would differ in the last bits)
     (
-        sum(respondents * score_pct) filter (where not suppressed)
+        sum(respondents * cast(score_pct as decimal(38, 12))) filter (where not suppressed)
         / sum(respondents) filter (where not suppressed)
     )::double as score_pct,
     count(*) filter (where not suppressed) = 0 as suppressed
