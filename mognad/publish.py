@@ -52,7 +52,10 @@ NO_DETAIL = "_ingen-detalj.duckdb"  # schema + aggregates; hard-linked for quiet
 GENERATION_PREFIX = "gen-"
 CURRENT = "current"
 MANIFEST = "manifest.json"
-PUBLISH_THREADS = 2  # DuckDB releases the GIL: files are written side by side
+PUBLISH_THREADS = 1
+"""Municipality files are written one at a time: with two cursors writing side by side, one
+cursor's `CHECKPOINT` of its file fails while the other's write transaction is open
+("Cannot CHECKPOINT: there are other write transactions active")."""
 KEEP_GENERATIONS = 3  # current + two earlier: a reader that resolved an old one still opens it
 
 
