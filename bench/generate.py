@@ -9,8 +9,8 @@ same arguments, byte-identical files.
 nationally (staff in proportion to each municipality's population, ``mognad.demo.population``),
 or the county's real size for ``--county``. Each municipality gets three DiMiOS waves
 (2024–2026), DigComp ratings (2025, some 2026), twelve monthly HR snapshots (2025-12 … 2026-11)
-and LMS exports (the demo's course mix: about two course events per employee and year, not the
-issue's ten — see docs/benchmarks.md).
+and LMS exports (the demo's course mix: about two course events per employee and year, not
+the ten of the original sizing — see docs/benchmarks.md).
 
     .venv/pipeline/bin/python bench/generate.py INBOX [--scale 0.05] [--county] [--seed 2024]
 """

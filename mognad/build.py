@@ -159,7 +159,7 @@ _ARROW_TYPES = {"VARCHAR": "string", "BIGINT": "int64", "TIMESTAMP": "timestamp[
 
 def _write_parquet(rows: list[tuple], columns: dict[str, str], target: Path, order_by: str):
     """Write rows (tuples in `columns` order) to a Parquet file with those DuckDB types,
-    atomically (tmp + os.replace). The rows go in as one Arrow table (issue 8: 11,500
+    atomically (tmp + os.replace). The rows go in as one Arrow table (at national scale 11,500
     rows through `executemany` took ~10 s each for the ingest log and the batch checks);
     values Arrow cannot take as the declared type go through `executemany` as before."""
     import pyarrow as pa
@@ -489,7 +489,7 @@ def _fingerprint_file(settings: Settings) -> Path:
     return settings.build_db.with_name("project.sha256")
 
 
-# --- selective incremental builds (issue 8) ----------------------------------------------
+# --- selective incremental builds ---------------------------------------------------------
 #
 # A feed's staging model and everything downstream of it are rebuilt only when the feed has
 # new loads. `dbt_state.json` beside the build file records, after every successful
@@ -777,7 +777,7 @@ def build(settings: Settings, full: bool = False) -> BuildResult:
 @contextmanager
 def _build_lock(settings: Settings):
     """One build at a time per home: a second `mognad build` fails at once with a clear
-    reason instead of fighting over the build file (added for issue 7)."""
+    reason instead of fighting over the build file."""
     import fcntl
 
     settings.build_db.parent.mkdir(parents=True, exist_ok=True)
@@ -793,7 +793,7 @@ def _build_lock(settings: Settings):
         yield
 
 
-# --- nothing new? (issue 8: a no-op `mognad run` skips the build) ------------------------
+# --- nothing new? (a no-op `mognad run` skips the build) ---------------------------------
 
 
 def input_state(settings: Settings) -> str:

@@ -24,7 +24,7 @@
   mean × n minus the siblings' cannot be formed without the hidden counts.
 -#}
 {% macro secondary_suppression(relation, line_keys, dims, size, passes=5) -%}
-    {#- Implementation (issue 8; the same result as the plain window loop, ~4x less CPU):
+    {#- Implementation (the same result as the plain window loop, ~4x less CPU):
         every line lies inside one *block* (one value of line_keys, e.g. a target group x
         gender table), and blocks are independent. A block whose cells are all shown, or
         all hidden, can never change (rule A needs a hidden child under a shown total,

@@ -1,4 +1,4 @@
-"""The bench scripts that need running servers, once at a tiny size (issue 8; no timings
+"""The bench scripts that need running servers, once at a tiny size (no timings
 asserted): bench/chart_data.py against the session's Superset (tests/e2e/superset_fixtures.py)
 and bench/drop_to_published.py against a running event-driven `airflow standalone`."""
 

@@ -586,7 +586,7 @@ def test_attack_gets_nothing_of_other_municipalities(
 
 
 def test_or_injection_returns_own_rows_only(superset_server, user_api, ids):
-    """The OR-injection of the issue: answered, but with Sundsvall's rows only."""
+    """The OR-injection that escaped RLS before: answered, but with Sundsvall's rows only."""
     session = user_api(USER)
     resp = send(
         session,

@@ -1,4 +1,4 @@
-"""The bench scripts at a tiny size, to keep them working (no timings asserted; issue 8).
+"""The bench scripts at a tiny size, to keep them working (no timings asserted).
 
 bench/chart_data.py and bench/drop_to_published.py need a running Superset / Airflow: they
 are run in tests/e2e/test_bench_live.py."""

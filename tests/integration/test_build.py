@@ -258,7 +258,7 @@ def test_dbt_failure_is_one_line_and_publishes_nothing(settings):
 
 
 def test_incremental_build_tests_only_new_loads_and_still_catches_their_faults(settings):
-    """Issue 8: an incremental build runs the survey models' data tests on the rows of new
+    """An incremental build runs the survey models' data tests on the rows of new
     loads only (a duplicate can only occur inside one load); a duplicate respondent in a new
     load still fails the build, and the loads a passing build tested are recorded."""
     write_survey_load(

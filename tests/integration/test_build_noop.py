@@ -1,4 +1,4 @@
-"""`mognad run` with nothing new since the last publish skips the build (issue 8); anything
+"""`mognad run` with nothing new since the last publish skips the build; anything
 new in the ledger (a load, a duplicate, a quarantine) makes it build again."""
 
 from __future__ import annotations

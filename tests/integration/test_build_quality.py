@@ -174,7 +174,7 @@ def test_failing_mart_expectation_keeps_the_published_file_byte_identical(home, 
 
 
 def test_raw_gate_in_row_bounded_chunks_still_names_each_failed_batch(home, monkeypatch):
-    """Issue 8: the gate validates a feed's new batches in chunks of at most
+    """The gate validates a feed's new batches in chunks of at most
     GATE_CHUNK_ROWS rows (bounded memory at national scale); a failing chunk falls back to
     one batch at a time, so verdicts stay per batch and the passing chunks stay whole."""
     from raw_build_helpers import pseudonym

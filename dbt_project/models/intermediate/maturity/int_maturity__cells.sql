@@ -8,7 +8,7 @@
   Primary: fewer than var('min_cell') respondents. Secondary: macro secondary_suppression
   over the lines target_group and gender.
 
-  Incremental per municipality (issue 8): a municipality's cells depend only on its own
+  Incremental per municipality: a municipality's cells depend only on its own
   survey loads (every suppression line lies within one municipality), and staging only
   ever gains whole loads. `survey_loads` records how many loads a municipality's cells
   were computed from; a build recomputes (delete + insert) only the municipalities whose

@@ -9,7 +9,7 @@
   Scores are DECIMAL(18, 9) at every level, so sums are exact and a group's mean does not
   depend on row order (an incremental and a full build round alike).
 
-  Incremental on load_id (issue 8): a respondent's scores depend only on their own answers
+  Incremental on load_id: a respondent's scores depend only on their own answers
   (respondent_key = load_id/respondent_id) and the codebook, and staging only ever gains
   whole loads, so each build scores only the loads new to this table. A codebook change
   changes the project fingerprint, which rebuilds everything (`mognad.build.run_dbt`).
