@@ -156,7 +156,7 @@ COMMANDS = {
 
 
 def _ops_commands() -> dict:
-    from mognad.ops import COMMANDS as ops_commands  # issue 9 (docs/runbook.md)
+    from mognad.ops import COMMANDS as ops_commands  # the runbook commands (docs/runbook.md)
 
     return ops_commands
 
