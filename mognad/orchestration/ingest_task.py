@@ -61,7 +61,8 @@ def run_ingest_task(
 
     settings = settings or load_settings()
     report = ingest(settings, progress=progress)
-    progress(report.summary())
+    # the summary on stderr too: it reaches the task log whatever the log level
+    _alarm(report.summary())
     loaded = sorted(report.feeds_loaded)
     if outlet_events is not None and alias is not None:
         from airflow.sdk import Asset
