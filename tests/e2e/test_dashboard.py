@@ -30,14 +30,15 @@ DASHBOARDS = {
     "malgrupper": ("Målgrupper och jämställdhet", 4),
     "kompetensinsatser": ("Kompetensinsatser", 5),
     "svarsfrekvens": ("Svarsfrekvens", 3),
-    "dataleveranser": ("Dataleveranser", 5),
+    "dataleveranser": ("Dataleveranser", 6),
+    "plan-och-genomforande": ("Plan och genomförande", 8),
 }
 EXPECTED_COUNTS = {
     "databases": 1,
-    "datasets": 14,
-    "charts": 29,
-    "dashboards": 6,
-    "dashboard_charts": 29,
+    "datasets": 18,
+    "charts": 38,
+    "dashboards": 7,
+    "dashboard_charts": 38,
 }
 MAY_BE_EMPTY = {
     "Invånare per kommun (Källa: Kolada)": "dim_population",

@@ -43,6 +43,11 @@ BREAKDOWNS: dict[str, tuple[list[str], list[str], list[str]]] = {
         ["target_group", "gender"],
         ["persons_completed"],
     ),
+    "fct_training_plan_gender": (
+        ["municipality_code", "step"],
+        ["gender"],
+        ["headcount", "completed_persons"],
+    ),
 }
 
 
