@@ -1,6 +1,7 @@
 """Nightly at 02:00 Europe/Stockholm: pull every HTTP source (one mapped task per source,
 pool `mognad_http`, retries), fail only past a threshold of failed sources, then a full
-rebuild and publish."""
+rebuild and publish; last, a health check that fails when files wait in an inbox longer than
+MOGNAD_STALE_INBOX_MINUTES."""
 
 from __future__ import annotations
 
@@ -72,9 +73,18 @@ def mognad_nightly():
         run_ingest_task()  # the pulled files wait in the inbox; raises when one is not taken
         return full_build()
 
+    @task(trigger_rule="all_done")
+    def inbox_health() -> str:
+        """Fails, naming the files, when settled files still wait in an inbox after
+        MOGNAD_STALE_INBOX_MINUTES: runs whether or not the rebuild succeeded."""
+        from mognad.config import load_settings
+        from mognad.orchestration.nightly import inbox_health as check
+
+        return check(load_settings())
+
     listed = sources()
     pulled = pull.expand(source=listed)
-    check_pulls(listed, pulled) >> rebuild()
+    check_pulls(listed, pulled) >> rebuild() >> inbox_health()
 
 
 mognad_nightly()

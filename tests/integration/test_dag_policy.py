@@ -182,3 +182,12 @@ def test_each_dag_file_parses_fast_in_a_fresh_interpreter(path: Path, tmp_path):
     seconds = float(out.stdout.strip().splitlines()[-1])
     print(f"\n{path.name}: parsed in {seconds:.2f} s")
     assert seconds < PARSE_BOUND_S
+
+
+def test_nightly_ends_with_the_inbox_health_check(dagbag):
+    """The stale-inbox alarm runs after the rebuild whatever the rebuild's outcome."""
+    dag = dagbag.dags["mognad_nightly"]
+    health = dag.get_task("inbox_health")
+    assert health.trigger_rule == "all_done"
+    assert health.upstream_task_ids == {"rebuild"}
+    assert health.downstream_task_ids == set()
