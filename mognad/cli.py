@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     from mognad.ops import register as register_ops  # docs, templates, check, status, runbook
 
     register_ops(sub)
+    from mognad.audit import register as register_audit  # the disclosure audit (docs/metod.md)
+
+    register_audit(sub)
     return p
 
 
@@ -162,6 +165,15 @@ def _ops_commands() -> dict:
 
 
 COMMANDS.update(_ops_commands())
+
+
+def _audit(args, settings: Settings) -> int:
+    from mognad.audit import cmd_audit  # the disclosure audit (docs/metod.md)
+
+    return cmd_audit(args, settings)
+
+
+COMMANDS["audit"] = _audit
 
 
 def main(argv: list[str] | None = None) -> int:
