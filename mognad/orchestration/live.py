@@ -123,23 +123,48 @@ def wait_mart_change(
     raise TimeoutError(f"the published mart did not change within {timeout:.0f} s")
 
 
+def _same_home(home: str) -> list:
+    """Processes (not this one, nor its ancestors) whose environment has MOGNAD_HOME = home:
+    what a process tree left behind after its parent died (re-parented to init)."""
+    import psutil
+
+    mine = {os.getpid(), *(p.pid for p in psutil.Process().parents())}
+    found = []
+    for p in psutil.process_iter():
+        if p.pid in mine:
+            continue
+        try:
+            if p.environ().get("MOGNAD_HOME") == home:
+                found.append(p)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
+            continue
+    return found
+
+
 def stop_tree(proc: subprocess.Popen | None, timeout: float = 30) -> None:
-    """Terminate a process and everything it started, then kill what is left."""
+    """Terminate a process and everything it started — its tree, and any process that shares
+    its MOGNAD_HOME (a child that lost its parent leaves the tree) — then kill what is left."""
     if proc is None:
         return
     import psutil
 
+    home = None
     try:
         root = psutil.Process(proc.pid)
-        family = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        family = []
-    for p in family:
+        family = {p.pid: p for p in (root, *root.children(recursive=True))}
+        home = root.environ().get("MOGNAD_HOME")
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
+        family = {}
+    if home:
+        family.update({p.pid: p for p in _same_home(home)})
+    for p in family.values():
         try:
             p.terminate()
         except psutil.NoSuchProcess:
             pass
-    _, alive = psutil.wait_procs(family, timeout=timeout)
+    _, alive = psutil.wait_procs(list(family.values()), timeout=timeout)
+    if home:  # started meanwhile (a task mid-start)
+        alive = {p.pid: p for p in (*alive, *_same_home(home))}.values()
     for p in alive:
         try:
             p.kill()
