@@ -62,7 +62,7 @@ import yaml
 from mognad.config import PROJECT_DIR, Settings
 from mognad.ingest.ledger import Ledger, PullRecord
 
-FEEDS = ("survey", "training", "hr", "kolada")
+FEEDS = ("survey", "training", "hr", "plan", "kolada")
 PAGINATION = ("none", "page", "next_link", "kolada", "xapi")
 XAPI_VERSION = "1.0.3"
 RETRY_STATUS = {429, 500, 502, 503, 504}

@@ -22,8 +22,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "The folder is not a known municipality code",
     ),
     "unknown_feed": (
-        "Mappen är inget känt flöde (survey, training, hr, kolada)",
-        "The folder is not a known feed (survey, training, hr, kolada)",
+        "Mappen är inget känt flöde (survey, training, hr, plan, kolada)",
+        "The folder is not a known feed (survey, training, hr, plan, kolada)",
     ),
     "missing_column": ("Obligatorisk kolumn saknas", "A required column is missing"),
     "no_items": (
