@@ -480,9 +480,10 @@ class Interval:
     var: int
     lower: float
     upper: float
+    exact: bool = True  # False: an inner bound (two feasible values far enough apart)
 
 
-def _solve_component(model: Model, vids, cids, drop_cross=False):
+def _solve_component(model: Model, vids, cids, width_needed: float, drop_cross=False):
     import numpy as np  # here: `mognad --help` need not import numpy and scipy
     from scipy.optimize import linprog
     from scipy.sparse import csr_matrix
@@ -510,24 +511,44 @@ def _solve_component(model: Model, vids, cids, drop_cross=False):
     a_eq, b_eq = matrix(eq_rows)
     a_ub, b_ub = matrix(le_rows)
     bounds = [(model.vars[v].lower, None) for v in vids]
+    audited = [v for v in vids if model.vars[v].audited and model.vars[v].true_value != 0]
     results = []
-    status = "ok"
-    for v in vids:
-        if not model.vars[v].audited or model.vars[v].true_value == 0:
+    if not audited:
+        return results, "ok"
+    # Every solution is a point the attacker cannot rule out, so the values a variable takes
+    # across the solutions already seen bound its interval from inside: a cell seen at two
+    # values at least min_cell apart is protected without LPs of its own (most cells are).
+    seen_lo = np.full(len(vids), np.inf)
+    seen_hi = np.full(len(vids), -np.inf)
+
+    def solve(objective):
+        res = linprog(
+            objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs"
+        )
+        if res.status == 0:
+            np.minimum(seen_lo, res.x, out=seen_lo)
+            np.maximum(seen_hi, res.x, out=seen_hi)
+        return res
+
+    seed = np.zeros(len(vids))
+    seed[[local[v] for v in audited]] = 1.0
+    for sign in (1.0, -1.0):
+        res = solve(sign * seed)
+        if res.status == 2:
+            return None, "infeasible"
+        if res.status not in (0, 3):
+            return None, f"solver status {res.status}: {res.message}"
+    for v in audited:
+        k = local[v]
+        if seen_hi[k] - seen_lo[k] >= width_needed:
+            results.append(Interval(v, seen_lo[k], seen_hi[k], exact=False))
             continue
         objective = np.zeros(len(vids))
-        objective[local[v]] = 1.0
+        objective[k] = 1.0
         ends = []
+        short = False
         for sign in (1.0, -1.0):
-            res = linprog(
-                sign * objective,
-                A_ub=a_ub,
-                b_ub=b_ub,
-                A_eq=a_eq,
-                b_eq=b_eq,
-                bounds=bounds,
-                method="highs",
-            )
+            res = solve(sign * objective)
             if res.status == 3:  # unbounded (only upwards: every count is >= 0)
                 ends.append(math.inf)
             elif res.status == 2:
@@ -536,8 +557,12 @@ def _solve_component(model: Model, vids, cids, drop_cross=False):
                 return None, f"solver status {res.status}: {res.message}"
             else:
                 ends.append(sign * res.fun)  # min x, then max x = -min(-x)
-        results.append(Interval(v, ends[0], ends[1]))
-    return results, status
+            if sign == 1.0 and seen_hi[k] - ends[0] >= width_needed:
+                ends.append(seen_hi[k])  # wide enough already: the exact maximum is not needed
+                short = True
+                break
+        results.append(Interval(v, ends[0], ends[1], exact=not short))
+    return results, "ok"
 
 
 @dataclass
@@ -575,6 +600,7 @@ def _describe(model: Model, iv: Interval, lo: int, hi: int) -> dict:
         "upper": None if hi == math.inf else hi,
         "width": None if hi == math.inf else hi - lo,
         "true_value": v.true_value,
+        "exact": iv.exact,
     }
 
 
@@ -589,10 +615,11 @@ def audit(path: Path, min_cell: int, build_db: Path | None = None, progress=None
     known_zero = dropped = 0
     last = time.monotonic()
     for k, (vids, cids) in enumerate(parts, 1):
-        results, status = _solve_component(model, vids, cids)
+        # + 2: the integer interval (L rounded up, U down) must still be min_cell wide
+        results, status = _solve_component(model, vids, cids, min_cell + 2)
         if results is None:
             # a between-marts identity may not hold in this build: solve without them
-            results, status = _solve_component(model, vids, cids, drop_cross=True)
+            results, status = _solve_component(model, vids, cids, min_cell + 2, drop_cross=True)
             dropped += 1
         if results is None:
             v = model.vars[vids[0]]
