@@ -532,11 +532,14 @@ def _solve_component(model: Model, vids, cids, width_needed: float, drop_cross=F
 
     seed = np.zeros(len(vids))
     seed[[local[v] for v in audited]] = 1.0
+    # Minimising counts (bounded below by 0) tells whether the constraints are feasible;
+    # a maximum may be unbounded, which HiGHS can also report as "infeasible or unbounded"
+    # (status 2): once a minimum was found, a maximisation's status 2 means unbounded.
     for sign in (1.0, -1.0):
         res = solve(sign * seed)
-        if res.status == 2:
+        if sign == 1.0 and res.status == 2:
             return None, "infeasible"
-        if res.status not in (0, 3):
+        if res.status not in (0, 2, 3):
             return None, f"solver status {res.status}: {res.message}"
     for v in audited:
         k = local[v]
@@ -549,7 +552,7 @@ def _solve_component(model: Model, vids, cids, width_needed: float, drop_cross=F
         short = False
         for sign in (1.0, -1.0):
             res = solve(sign * objective)
-            if res.status == 3:  # unbounded (only upwards: every count is >= 0)
+            if res.status == 3 or (res.status == 2 and sign == -1.0):  # unbounded upwards
                 ends.append(math.inf)
             elif res.status == 2:
                 return None, "infeasible"
