@@ -202,12 +202,17 @@ MARTS: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...], str]] = {
 
 def compare(con: duckdb.DuckDBPyConnection, warehouse: Path, mart: str = "fct_maturity") -> dict:
     """Cells the platform shows (suppressed = false) vs the baseline's unsuppressed numbers:
-    every shown cell must be in the baseline with equal values."""
+    every shown cell must be in the baseline with equal values (unrounded, to 1e-9)."""
     keys, values, table = MARTS[mart]
     con.execute(f"attach {_q(str(warehouse))} as pub (read_only)")
     try:
         on = " and ".join(f"p.{k} = b.{k}" for k in keys)
-        same = " and ".join(f"p.{a} is not distinct from b.{b}" for a, b in values)
+        # the marts publish unrounded numbers: equal up to floating-point summation order
+        same = " and ".join(
+            f"((p.{a} is null and b.{b} is null) or "
+            f"abs(p.{a} - b.{b}) <= 1e-9 * greatest(1, abs(b.{b})))"
+            for a, b in values
+        )
         shown, equal, missing, cells = con.execute(
             f"""
             select

@@ -217,7 +217,7 @@ select
     coalesce(target_group, 'alla') as target_group,
     dimension, category,
     count(*) as respondents_unsuppressed,
-    round(avg(score), 1)::double as score_unsuppressed,
+    avg(score)::double as score_unsuppressed,
     count(*) < {{MIN_CELL}} as suppressed
 from scores
 group by grouping sets (
@@ -486,7 +486,7 @@ joined as (
 )
 select
     municipality_code, wave, target_group, headcount, respondents,
-    case when headcount > 0 then round(100.0 * respondents / headcount, 1) end::double
+    case when headcount > 0 then 100.0 * respondents / headcount end::double
         as response_rate_pct,
     (respondents > 0 and respondents < {{MIN_CELL}})
         or coalesce(headcount < {{MIN_CELL}}, false) as suppressed
@@ -541,7 +541,7 @@ counted as (
 )
 select
     municipality_code, period, target_group, gender, headcount, trained_persons,
-    round(100.0 * trained_persons / headcount, 1)::double as coverage_pct,
+    (100.0 * trained_persons / headcount)::double as coverage_pct,
     headcount < {{MIN_CELL}} or (trained_persons > 0 and trained_persons < {{MIN_CELL}})
         as suppressed
 from counted;
