@@ -33,9 +33,9 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mognad import superset as ss  # noqa: E402
 from mognad.config import Settings  # noqa: E402
 from mognad.secrets import ensure_secrets, read_secrets  # noqa: E402
+from mognad.stack import superset_local as ss  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:

@@ -28,7 +28,7 @@ def mognad_pipeline():
 
     @task(pool=WAREHOUSE_POOL)
     def build() -> str:
-        from mognad.build import prepare_build, run_dbt
+        from mognad.build.run import prepare_build, run_dbt
         from mognad.config import load_settings
 
         settings = load_settings()
@@ -40,7 +40,7 @@ def mognad_pipeline():
 
     @task(pool=WAREHOUSE_POOL)
     def validate() -> str:
-        from mognad.build import validate_marts
+        from mognad.build.run import validate_marts
         from mognad.config import load_settings
 
         outcome = validate_marts(load_settings())

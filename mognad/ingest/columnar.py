@@ -23,6 +23,8 @@ from itertools import zip_longest
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mognad.contract.problems import Problem
+from mognad.contract.reference import codebook
 from mognad.ingest import values as V
 from mognad.ingest.feeds import (
     FORMATS,
@@ -36,9 +38,7 @@ from mognad.ingest.feeds import (
     _training_row,
 )
 from mognad.ingest.land import FEED_SCHEMAS, PROVENANCE
-from mognad.ingest.problems import Problem
 from mognad.ingest.readers import Sheet
-from mognad.reference import codebook
 
 _PROVENANCE_NAMES = {name for name, _ in PROVENANCE} - {"source_row"}
 _AID = re.compile(r"\d{6}")

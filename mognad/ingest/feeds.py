@@ -2,7 +2,7 @@
 
 Each parser turns a :class:`~mognad.ingest.readers.Sheet` into landed records plus the
 problems found, row by row. A problem names the row (as a person counts it), the column
-as it was written in the file, and a code from :mod:`mognad.ingest.problems`.
+as it was written in the file, and a code from :mod:`mognad.contract.problems`.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from mognad.contract.problems import Problem, problem
+from mognad.contract.reference import codebook
 from mognad.ingest import values as V
 from mognad.ingest.identity import normalise, pseudonymise
-from mognad.ingest.problems import Problem, problem
 from mognad.ingest.readers import Sheet
-from mognad.reference import codebook
 
 
 @dataclass(frozen=True)

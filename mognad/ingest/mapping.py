@@ -33,10 +33,10 @@ from pathlib import Path
 
 import yaml
 
+from mognad.contract.problems import Problem, problem
+from mognad.contract.reference import codebook
 from mognad.ingest import values as V
-from mognad.ingest.problems import Problem, problem
 from mognad.ingest.readers import Sheet
-from mognad.reference import codebook
 
 MAPPINGS_ENV = "MOGNAD_MAPPINGS_DIR"
 ROW_NUMBER = "#rad"

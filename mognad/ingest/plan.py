@@ -14,9 +14,9 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
+from mognad.contract.problems import Problem, problem
 from mognad.ingest import values as V
 from mognad.ingest.feeds import FEED_COLUMNS, Column, Context, HeaderMap, Parsed, _cell, _col
-from mognad.ingest.problems import Problem, problem
 from mognad.ingest.readers import Sheet
 
 COLUMNS: tuple[Column, ...] = (

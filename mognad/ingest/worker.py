@@ -143,7 +143,7 @@ def run_buckets(
 
 
 def _result(returncode: int, output: bytes, last_line: str) -> BucketResult:
-    from mognad.ingest import IngestReport
+    from mognad.ingest.run import IngestReport
 
     detail = "".join(c if c.isprintable() else "?" for c in last_line)[:REASON_CHARS]
     if returncode != 0:
@@ -168,7 +168,7 @@ def main() -> int:
     if fault and any(entry[0] == fault for entry in found):
         os._exit(137)
 
-    from mognad.ingest import _take_part
+    from mognad.ingest.run import _take_part
 
     def progress(msg: str) -> None:
         sys.stderr.write(PROGRESS + msg.replace("\n", " ") + "\n")

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from mognad.contract.problems import Problem, problem
 from mognad.ingest import values as V
-from mognad.ingest.problems import Problem, problem
 from mognad.ingest.readers import Sheet
 
 VERBS: dict[str, tuple[str, str | None, str, str]] = {

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from mognad import superset as ss
 from mognad.config import PROJECT_DIR
 from mognad.secrets import read_secrets
+from mognad.stack import superset_local as ss
 
 ARTIFACTS = PROJECT_DIR / "test-artifacts"
 

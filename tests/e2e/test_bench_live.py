@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from mognad import airflow as af
-from mognad import superset as ss
-from mognad.orchestration import live
+from mognad.stack import airflow_local as af
+from mognad.stack import superset_local as ss
 from tests.conftest import make_settings
 from tests.e2e.superset_fixtures import password_for
+from tests.support import live
 
 pytestmark = [pytest.mark.e2e]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from mognad import superset as ss
+from mognad.stack import superset_local as ss
 from tests.e2e.superset_fixtures import (
     ARTIFACTS,
     all_charts,

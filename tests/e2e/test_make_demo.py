@@ -26,11 +26,11 @@ import duckdb
 import psutil
 import pytest
 
-from mognad import platform as pf
 from mognad.config import PROJECT_DIR, Settings
-from mognad.orchestration.live import free_port
 from mognad.secrets import ensure_secrets, read_secrets, write_secrets
+from mognad.stack import platform as pf
 from tests.e2e.superset_fixtures import ARTIFACTS
+from tests.support.live import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
@@ -351,8 +351,8 @@ def _warehouse(settings: Settings, rows: dict[str, list[str]]) -> None:
 
 
 def test_ready_check_refuses_what_is_not_there(tmp_path):
-    from mognad.demo import generate
-    from mognad.ingest import ingest
+    from mognad.demo.generate import generate
+    from mognad.ingest.run import ingest
 
     settings = Settings(home=tmp_path / "home", secrets_file=tmp_path / "s.env", settle_seconds=0)
     ensure_secrets(settings.secrets_file)

@@ -18,9 +18,9 @@ import pytest
 import requests
 import yaml
 
-from mognad import superset as ss
 from mognad.config import PROJECT_DIR
 from mognad.secrets import read_secrets
+from mognad.stack import superset_local as ss
 from tests.e2e.superset_fixtures import all_charts, chart_data, get_json, password_for, sqllab
 
 pytestmark = pytest.mark.e2e

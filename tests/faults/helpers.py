@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 
-from mognad.personnummer import build as build_pnr
-from mognad.personnummer import format_as
+from mognad.contract.personnummer import build as build_pnr
+from mognad.contract.personnummer import format_as
 
 REPO = Path(__file__).resolve().parents[2]
 CODES = ("2260", "2262", "2280", "2281", "2282", "2283", "2284")
@@ -86,7 +86,7 @@ def cli_env(settings, **extra) -> dict[str, str]:
 
 def run_cli(settings, *args, timeout: float = 300, **extra) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "mognad.cli", *args],
+        [sys.executable, "-m", "mognad.cli.main", *args],
         cwd=REPO,
         env=cli_env(settings, **extra),
         capture_output=True,

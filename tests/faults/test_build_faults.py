@@ -12,8 +12,8 @@ import time
 import duckdb
 import pytest
 
-from mognad.build import BuildError, build
-from mognad.publish import publish
+from mognad.build.publish import publish
+from mognad.build.run import BuildError, build
 from tests.conftest import drop
 from tests.faults.helpers import REPO, cli_env, mart_snapshot, survey_csv
 
@@ -30,11 +30,11 @@ def test_build_killed_midway_leaves_published_mart_and_next_build_works(delivere
     s = delivered_copy
     before = mart_snapshot(s.published_db)
     drop(s, "2284", "survey", "ny.csv", survey_csv(7, prefix="ny-", year=2025))
-    from mognad.ingest import ingest
+    from mognad.ingest.run import ingest
 
     assert ingest(s, progress=None).count("loaded") == 1
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mognad.cli", "build"],
+        [sys.executable, "-m", "mognad.cli.main", "build"],
         cwd=REPO,
         env=cli_env(s),
         stdout=subprocess.PIPE,
@@ -88,7 +88,7 @@ def test_second_writer_gets_a_clear_error_and_nothing_is_corrupted(delivered_cop
     from tests.faults.helpers import run_cli
 
     first = subprocess.Popen(
-        [sys.executable, "-m", "mognad.cli", "build"],
+        [sys.executable, "-m", "mognad.cli.main", "build"],
         cwd=REPO,
         env=cli_env(s),
         stdout=subprocess.PIPE,
@@ -167,7 +167,7 @@ def test_warehouse_deleted_or_corrupted_full_build_restores_identical_mart(deliv
 
     shutil.rmtree(s.warehouse_dir)  # deleted altogether
     res = subprocess.run(
-        [sys.executable, "-m", "mognad.cli", "build", "--full"],
+        [sys.executable, "-m", "mognad.cli.main", "build", "--full"],
         cwd=REPO,
         env=cli_env(s),
         capture_output=True,

@@ -16,8 +16,8 @@ from raw_build_helpers import (
     write_training_load,
 )
 
-import mognad.build as build_module
-from mognad.build import BuildError, build, validate_marts
+import mognad.build.run as build_module
+from mognad.build.run import BuildError, build, validate_marts
 from mognad.config import Settings
 
 KOD_A, KOD_B = "2281", "2262"

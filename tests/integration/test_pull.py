@@ -14,11 +14,11 @@ import duckdb
 import pytest
 import yaml
 
-from mognad.ingest import ingest
-from mognad.ingest.ledger import Ledger
-from mognad.personnummer import build
-from mognad.pull import load_sources, parse_source, pull, retry_after
-from mognad.reference import VASTERNORRLAND
+from mognad.contract.personnummer import build
+from mognad.contract.reference import VASTERNORRLAND
+from mognad.ingest.run import ingest
+from mognad.pull.run import load_sources, parse_source, pull, retry_after
+from mognad.state.ledger import Ledger
 
 ROOT = Path(__file__).resolve().parents[2]
 

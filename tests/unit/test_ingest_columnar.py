@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mognad.demo import generate
+from mognad.demo.generate import generate
 from mognad.ingest.columnar import parse_columns
 from mognad.ingest.feeds import Context, Parsed, map_header, parse
 from mognad.ingest.readers import Sheet, read_file

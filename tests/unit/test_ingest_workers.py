@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from mognad.ingest import IngestReport, _partition, candidates, ingest, parallel_min_files
 from mognad.ingest import worker as w
+from mognad.ingest.run import IngestReport, _partition, candidates, ingest, parallel_min_files
 from mognad.orchestration.ingest_task import IngestFailed, check_ingest, run_ingest_task
 from tests.conftest import drop, make_settings
 from tests.faults.helpers import hr_csv, people, run_cli, survey_csv, training_csv
@@ -127,7 +127,7 @@ def test_a_worker_that_exits_non_zero_or_is_killed_is_a_failure_with_its_reason(
 def test_a_stray_print_in_a_worker_cannot_corrupt_its_answer(home):
     n = deliver(home, codes=CODES[:1])
     stray = (
-        "import sys, mognad.ingest as m\n"
+        "import sys, mognad.ingest.run as m\n"
         "take = m._take_part\n"
         "def noisy(*a):\n"
         "    print('stray output', flush=True)\n"
@@ -223,7 +223,7 @@ def test_every_dag_that_ingests_runs_the_one_ingest_task():
     for name in ("mognad_pipeline.py", "mognad_ingest.py", "mognad_nightly.py"):
         text = (dags / name).read_text(encoding="utf-8")
         assert "run_ingest_task(" in text, name
-        assert "from mognad.ingest import" not in text, name  # no second way to ingest
+        assert "from mognad.ingest" not in text, name  # no second way to ingest
     event_driven = (dags / "mognad_ingest.py").read_text(encoding="utf-8")
     assert "run_ingest_task(outlet_events=outlet_events, alias=raw_loaded)" in event_driven
     assert "check(ingest())" in event_driven

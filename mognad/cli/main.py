@@ -27,7 +27,7 @@ def cmd_setup(args, settings: Settings) -> int:
 
 
 def cmd_demo_data(args, settings: Settings) -> int:
-    from mognad.demo import generate
+    from mognad.demo.generate import generate
 
     municipalities = args.municipalities.split(",") if args.municipalities else None
     kwargs = {"municipalities": municipalities} if municipalities else {}
@@ -45,7 +45,7 @@ def cmd_demo_data(args, settings: Settings) -> int:
 
 
 def cmd_ingest(args, settings: Settings) -> int:
-    from mognad.ingest import ingest
+    from mognad.ingest.run import ingest
     from mognad.orchestration.ingest_task import failure_line, problems
 
     report = ingest(settings, progress=_say)
@@ -59,7 +59,7 @@ def cmd_ingest(args, settings: Settings) -> int:
 
 
 def cmd_pull(args, settings: Settings) -> int:
-    from mognad.pull import pull_all
+    from mognad.pull.run import pull_all
 
     results = pull_all(settings, args.sources or None)
     for r in results:
@@ -74,7 +74,7 @@ def cmd_pull(args, settings: Settings) -> int:
 
 
 def cmd_build(args, settings: Settings) -> int:
-    from mognad.build import BuildError, build
+    from mognad.build.run import BuildError, build
 
     try:
         build(settings, full=bool(getattr(args, "full", False)))
@@ -88,7 +88,7 @@ def cmd_run(args, settings: Settings) -> int:
     rc = cmd_ingest(args, settings)
     if rc:
         return rc
-    from mognad.build import up_to_date
+    from mognad.build.run import up_to_date
 
     if not getattr(args, "full", False) and up_to_date(settings):
         _say(
@@ -100,7 +100,7 @@ def cmd_run(args, settings: Settings) -> int:
 
 
 def cmd_demo(args, settings: Settings) -> int:
-    from mognad.platform import run_demo
+    from mognad.stack.platform import run_demo
 
     return run_demo(
         settings,
@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", type=float, default=1.0)
     demo.add_argument("--seed", type=int, default=2024)
     demo.add_argument("--no-wait", action="store_true", help="stop after the first run")
-    from mognad.ops import register as register_ops  # docs, templates, check, status, runbook
+    from mognad.cli.ops import register as register_ops  # docs, templates, check, status, runbook
 
     register_ops(sub)
     from mognad.audit import register as register_audit  # the disclosure audit (docs/metod.md)
@@ -159,7 +159,7 @@ COMMANDS = {
 
 
 def _ops_commands() -> dict:
-    from mognad.ops import COMMANDS as ops_commands  # the runbook commands (docs/runbook.md)
+    from mognad.cli.ops import COMMANDS as ops_commands  # the runbook commands (docs/runbook.md)
 
     return ops_commands
 

@@ -10,7 +10,7 @@
     encrypt_zones(settings)                 encrypt clear-text originals of earlier versions
 
 None of them deletes a delivered file without a durable copy elsewhere. The archive and
-quarantine hold encrypted copies (mognad.vault); every function here that reads one
+quarantine hold encrypted copies (mognad.state.vault); every function here that reads one
 decrypts it, and writes what it takes out of a zone with mode 0600.
 """
 
@@ -23,10 +23,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mognad import vault
 from mognad.config import FEEDS, Settings
-from mognad.reference import municipalities
+from mognad.contract.reference import municipalities
 from mognad.secrets import GENERATORS, read_secrets, write_secrets
+from mognad.state import vault
 
 PREVIOUS_KEY = "MOGNAD_PSEUDONYM_KEY_PREVIOUS"
 
@@ -36,7 +36,7 @@ class OpsError(RuntimeError):
 
 
 def _attempts(settings: Settings) -> list[dict]:
-    from mognad.status import _ledger_rows
+    from mognad.quality.status import _ledger_rows
 
     return _ledger_rows(settings.ledger_path)
 
@@ -434,7 +434,7 @@ def purge_archive(settings: Settings, older_than_days: float, apply: bool = Fals
     return plan
 
 
-# --- command line (registered in mognad/cli.py) ---------------------------------------------
+# --- command line (registered in mognad/cli/main.py) ---------------------------------------------
 
 
 def _say(msg: str) -> None:
@@ -442,7 +442,7 @@ def _say(msg: str) -> None:
 
 
 def cmd_docs(args, settings: Settings) -> int:
-    from mognad.docsgen import DEFAULT_DIR, write
+    from mognad.guide.docsgen import DEFAULT_DIR, write
 
     for path in write(Path(args.dir) if args.dir else DEFAULT_DIR):
         _say(str(path))
@@ -450,7 +450,7 @@ def cmd_docs(args, settings: Settings) -> int:
 
 
 def cmd_templates(args, settings: Settings) -> int:
-    from mognad.templates import write_mapping_skeleton, write_templates
+    from mognad.guide.templates import write_mapping_skeleton, write_templates
 
     if getattr(args, "mapping_from", None):  # a mapping skeleton from a survey tool's export
         _say(str(write_mapping_skeleton(Path(args.mapping_from), Path(args.dir), args.feed,
@@ -464,7 +464,7 @@ def cmd_templates(args, settings: Settings) -> int:
 def cmd_check(args, settings: Settings) -> int:
     import json
 
-    from mognad.check import PRECHECK_NOTE, check_file, infer
+    from mognad.ingest.check import PRECHECK_NOTE, check_file, infer
     from mognad.ingest.receipts import render_text
 
     receipts = []
@@ -491,7 +491,7 @@ def cmd_check(args, settings: Settings) -> int:
 def cmd_status(args, settings: Settings) -> int:
     import json
 
-    from mognad.status import collect, render_table
+    from mognad.quality.status import collect, render_table
 
     status = collect(settings)
     if args.json:

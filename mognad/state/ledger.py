@@ -86,7 +86,7 @@ class Attempt:
 
 @dataclass
 class PullRecord:
-    """One HTTP pull attempt (see :mod:`mognad.pull`); ``files`` is a JSON list of paths."""
+    """One HTTP pull attempt (see :mod:`mognad.pull.run`); ``files`` is a JSON list of paths."""
 
     pull_id: str
     source_id: str

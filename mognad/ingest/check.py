@@ -3,7 +3,7 @@
 The same reading (:func:`mognad.ingest.readers.read_file`), parsing and validation
 (:func:`mognad.ingest.feeds.parse`) and quarantine rule as ingest, but nothing is written:
 no ledger, no raw zone, no archive, no receipt file. Identifiers are validated with
-:mod:`mognad.personnummer` and pseudonymised with a throwaway random key held in memory,
+:mod:`mognad.contract.personnummer` and pseudonymised with a throwaway random key held in memory,
 so no pseudonym key is needed and nothing can be linked afterwards.
 
 A municipality's mapping file (``$MOGNAD_HOME/mappings/<kod>/<feed>.yaml``, or one given
@@ -22,12 +22,12 @@ import secrets
 from pathlib import Path
 
 from mognad.config import FEEDS
+from mognad.contract.problems import problem
+from mognad.contract.reference import municipalities
 from mognad.ingest.feeds import Context, Parsed, parse
 from mognad.ingest.mapping import MappingError
-from mognad.ingest.problems import problem
 from mognad.ingest.readers import UnreadableFile, read_file
 from mognad.ingest.receipts import display_name
-from mognad.reference import municipalities
 
 PRECHECK_NOTE = (
     "Förhandskontroll – ingenting har lästs in eller sparats. / "
@@ -37,7 +37,7 @@ PRECHECK_NOTE = (
 
 def ingest_feeds() -> tuple[str, ...]:
     """The feeds ingest takes (the contract's three, plus any the ingest package adds)."""
-    import mognad.ingest as ingest_pkg
+    import mognad.ingest.run as ingest_pkg
 
     return tuple(getattr(ingest_pkg, "INGEST_FEEDS", FEEDS))
 

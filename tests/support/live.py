@@ -17,8 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mognad import airflow as af
 from mognad.config import Settings
+from mognad.stack import airflow_local as af
+from mognad.stack.airflow_local import unpause_event_dags
 
 
 def free_port() -> int:
@@ -42,9 +43,9 @@ def publish_once(
     progress: Callable[[str], None] = print,
 ):
     """Demo data for a few municipalities, ingested and built once in this process."""
-    from mognad.build import build
-    from mognad.demo import generate
-    from mognad.ingest import ingest
+    from mognad.build.run import build
+    from mognad.demo.generate import generate
+    from mognad.ingest.run import ingest
 
     generate(settings.inbox, seed=seed, scale=scale, municipalities=municipalities)
     backdate(settings.inbox, settings.settle_seconds)
@@ -55,7 +56,7 @@ def publish_once(
 def survey_file(municipality: str, seed: int, scale: float = 0.05) -> Path:
     """A new survey delivery for one municipality (another seed: new answers), as one file
     in the temp folder outside any inbox; the caller drops it (and may delete it)."""
-    from mognad.demo import generate
+    from mognad.demo.generate import generate
 
     tmp = Path(tempfile.mkdtemp(prefix="mognad-drop-"))
     try:
@@ -174,20 +175,6 @@ def stop_tree(proc: subprocess.Popen | None, timeout: float = 30) -> None:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         pass
-
-
-def unpause_event_dags(settings: Settings, port: int, timeout: float = 240) -> af.Api:
-    """Unpause the event-driven DAGs and wait until the inbox watcher is active.
-
-    Airflow attaches an `AssetWatcher`'s trigger only for unpaused DAGs, when it parses the
-    DAG file: without a nudge a file dropped just after unpausing waits for the next parse
-    (`min_file_process_interval`, 30 s here). `af.activate_watchers` asks for that parse."""
-    api = af.Api(settings, port)
-    for dag_id in af.EVENT_DAG_IDS:
-        api.wait_for_dag(dag_id, timeout=timeout)
-        api.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
-    af.activate_watchers(api, timeout=timeout)
-    return api
 
 
 def start_event_driven(settings: Settings, port: int, timeout: float = 240) -> subprocess.Popen:

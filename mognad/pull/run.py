@@ -60,7 +60,7 @@ import requests
 import yaml
 
 from mognad.config import PROJECT_DIR, Settings
-from mognad.ingest.ledger import Ledger, PullRecord
+from mognad.state.ledger import Ledger, PullRecord
 
 FEEDS = ("survey", "training", "hr", "plan", "kolada")
 PAGINATION = ("none", "page", "next_link", "kolada", "xapi")
@@ -147,7 +147,7 @@ def parse_source(data: dict, path: Path | None = None) -> Source:
     if pagination not in PAGINATION:
         raise SourceError(f"{where}: pagination must be one of {', '.join(PAGINATION)}")
     codes = _codes(data.get("municipality_codes")) or _codes(data.get("municipality_code"))
-    from mognad.reference import municipalities
+    from mognad.contract.reference import municipalities
 
     known = municipalities()
     if not codes:

@@ -39,15 +39,10 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from mognad.build.open_data import write_open_data
+from mognad.build.publish import publish
 from mognad.config import Settings
-from mognad.open_data import write_open_data
-from mognad.publish import publish
-from mognad.quality import (
-    RawBatch,
-    ValidationOutcome,
-    validate_marts,
-    validate_raw_batches,
-)
+from mognad.quality.gate import RawBatch, ValidationOutcome, validate_marts, validate_raw_batches
 
 __all__ = [
     "BuildError",
@@ -204,7 +199,7 @@ def export_ingest_log(settings: Settings) -> Path:
     return target
 
 
-# Files still waiting in the inboxes when the build starts (mognad.status.inbox_files), so
+# Files still waiting in the inboxes when the build starts (mognad.quality.status.inbox_files), so
 # the operations dashboard can show files nobody has taken (stale: an alarm).
 INBOX_WAITING_COLUMNS: dict[str, str] = {
     "municipality_code": "VARCHAR",
@@ -219,7 +214,7 @@ INBOX_WAITING_COLUMNS: dict[str, str] = {
 
 def export_inbox_waiting(settings: Settings) -> Path:
     """Write the files waiting in the inboxes now to raw/inbox_waiting.parquet (atomically)."""
-    from mognad.status import inbox_files
+    from mognad.quality.status import inbox_files
 
     waiting = inbox_files(settings)
     rows = [

@@ -37,7 +37,7 @@ from pathlib import Path
 import duckdb
 
 from mognad.config import Settings
-from mognad.reference import codebook, municipalities
+from mognad.contract.reference import codebook, municipalities
 
 log = logging.getLogger(__name__)
 

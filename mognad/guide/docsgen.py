@@ -1,11 +1,11 @@
 """Generate the delivery guide (docs/leverans/) from the definitions the ingest code uses.
 
 The columns and aliases come from :data:`mognad.ingest.feeds.FEED_COLUMNS`, the item codes
-from the codebook, and the problem codes from :data:`mognad.ingest.problems.CATALOGUE`, so
+from the codebook, and the problem codes from :data:`mognad.contract.problems.CATALOGUE`, so
 the guide cannot drift from what ingest does: ``tests/unit/test_docs_leverans.py``
 regenerates it and compares with the committed files.
 
-    mognad docs [--dir docs/leverans]      or      python -m mognad.docsgen
+    mognad docs [--dir docs/leverans]      or      python -m mognad.guide.docsgen
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 from mognad.config import FEEDS, PROJECT_DIR
+from mognad.contract.problems import CATALOGUE
+from mognad.contract.reference import codebook
 from mognad.ingest.feeds import FEED_COLUMNS, KEYED_FEEDS
-from mognad.ingest.problems import CATALOGUE
-from mognad.reference import codebook
 
 DEFAULT_DIR = PROJECT_DIR / "docs" / "leverans"
 
@@ -676,7 +676,7 @@ def write(folder: Path = DEFAULT_DIR) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m mognad.docsgen", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m mognad.guide.docsgen", description=__doc__)
     p.add_argument("--dir", default=str(DEFAULT_DIR))
     args = p.parse_args(argv)
     for path in write(Path(args.dir)):

@@ -22,10 +22,10 @@ import io
 from pathlib import Path
 
 from mognad.config import TARGET_GROUPS
+from mognad.contract.personnummer import build as build_pnr
+from mognad.contract.personnummer import format_as
+from mognad.contract.reference import codebook
 from mognad.ingest.feeds import FEED_COLUMNS
-from mognad.personnummer import build as build_pnr
-from mognad.personnummer import format_as
-from mognad.reference import codebook
 
 TEMPLATE_FEEDS = ("survey", "training", "hr", "plan")
 GENDER_CHOICES = ("kvinna", "man", "annat")

@@ -129,8 +129,8 @@ def write_manifest(settings: Settings, progress: Callable[[str], None] = print) 
     """dbt parse → dbt_project/target/manifest.json, which cosmos reads in `mognad_build`.
 
     Done here, never at DAG parse time. A failure is reported, not raised: the build DAG then
-    falls back to one task running `mognad.build.run_dbt`."""
-    from mognad.build import parse_dbt
+    falls back to one task running `mognad.build.run.run_dbt`."""
+    from mognad.build.run import parse_dbt
 
     try:
         path = parse_dbt(settings)
@@ -358,3 +358,17 @@ def task_log_path(
         if exact.exists():
             return exact
     return found[-1] if found else None
+
+
+def unpause_event_dags(settings: Settings, port: int, timeout: float = 240) -> Api:
+    """Unpause the event-driven DAGs and wait until the inbox watcher is active.
+
+    Airflow attaches an `AssetWatcher`'s trigger only for unpaused DAGs, when it parses the
+    DAG file: without a nudge a file dropped just after unpausing waits for the next parse
+    (`min_file_process_interval`, 30 s here). `activate_watchers` asks for that parse."""
+    api = Api(settings, port)
+    for dag_id in EVENT_DAG_IDS:
+        api.wait_for_dag(dag_id, timeout=timeout)
+        api.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+    activate_watchers(api, timeout=timeout)
+    return api

@@ -28,9 +28,9 @@ from pathlib import Path
 
 import xlsxwriter
 
-from mognad.personnummer import build as build_pnr
-from mognad.personnummer import format_as
-from mognad.reference import VASTERNORRLAND, codebook, municipalities
+from mognad.contract.personnummer import build as build_pnr
+from mognad.contract.personnummer import format_as
+from mognad.contract.reference import VASTERNORRLAND, codebook, municipalities
 
 # --- time frame ---------------------------------------------------------------------------
 FIRST_MONTH = (2024, 1)
@@ -1226,7 +1226,7 @@ def _names() -> dict[str, str]:
         return {}
 
 
-if __name__ == "__main__":  # python -m mognad.demo <inbox> [scale]
+if __name__ == "__main__":  # python -m mognad.demo.generate <inbox> [scale]
     import sys
 
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("demo_inbox")

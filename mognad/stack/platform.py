@@ -27,10 +27,10 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from mognad import airflow as af
-from mognad import superset as ss
 from mognad.config import Settings
 from mognad.secrets import ensure_secrets
+from mognad.stack import airflow_local as af
+from mognad.stack import superset_local as ss
 
 STEPS = 6
 RUN_MARKER = "MOGNAD_DEMO_RUN"
@@ -246,7 +246,7 @@ def read_demo_files(settings: Settings) -> list[tuple[str, str, str]] | None:
 
 def files_left(settings: Settings) -> list[str]:
     """Files still in an inbox folder (receipts aside), relative to the inbox."""
-    from mognad.ingest import RECEIPTS, is_ignored
+    from mognad.ingest.run import RECEIPTS, is_ignored
 
     inbox = settings.inbox
     if not inbox.is_dir():
@@ -265,8 +265,8 @@ def files_left(settings: Settings) -> list[str]:
 
 
 def _check_taken(settings: Settings, expected: list[tuple[str, str, str]] | None) -> list[str]:
-    from mognad.ingest.ledger import Ledger
     from mognad.ingest.receipts import display_name, short_name
+    from mognad.state.ledger import Ledger
 
     problems = []
     left = files_left(settings)
@@ -450,7 +450,7 @@ def check_ready(
     problems = _check_taken(settings, expected)
     codes = {code for code, _, _ in expected or []}
     if not codes:
-        from mognad.demo import VASTERNORRLAND
+        from mognad.demo.generate import VASTERNORRLAND
 
         codes = set(VASTERNORRLAND)
     problems += _check_marts(settings, codes)
@@ -594,8 +594,8 @@ class _Run:
             _say(f"hemligheter skapade / secrets generated in {settings.secrets_file}")
 
         _step(1, "Demodata till kommunernas inkorgar / demo data into the inboxes")
-        from mognad.demo import generate
-        from mognad.ingest.ledger import Ledger
+        from mognad.demo.generate import generate
+        from mognad.state.ledger import Ledger
 
         if Ledger(settings.ledger_path).all():
             _say("redan inläst tidigare – inga nya filer / already ingested, nothing new written")
@@ -629,9 +629,7 @@ class _Run:
             return _refuse(problems, settings)
         # From now on a file dropped into an inbox is picked up without anyone's help:
         # the AssetWatcher wakes mognad_ingest, which wakes mognad_build.
-        from mognad.orchestration.live import unpause_event_dags
-
-        unpause_event_dags(settings, airflow_port)
+        af.unpause_event_dags(settings, airflow_port)
         _say("händelsestyrt / event-driven: " + ", ".join(af.EVENT_DAG_IDS) + " aktiva/active")
 
         _step(5, "Superset: förbereder och importerar instrumentpaneler / dashboards")

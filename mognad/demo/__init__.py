@@ -1,0 +1,1 @@
+"""Demo data: deterministic files for every municipality, written into the inboxes."""
