@@ -1,6 +1,6 @@
 """Generate the delivery guide (docs/leverans/) from the definitions the ingest code uses.
 
-The columns and aliases come from :data:`mognad.ingest.feeds.FEED_COLUMNS`, the item codes
+The columns and aliases come from :data:`mognad.ingest.rules.FEED_COLUMNS`, the item codes
 from the codebook, and the problem codes from :data:`mognad.contract.problems.CATALOGUE`, so
 the guide cannot drift from what ingest does: ``tests/unit/test_docs_leverans.py``
 regenerates it and compares with the committed files.
@@ -17,7 +17,7 @@ from pathlib import Path
 from mognad.config import FEEDS, PROJECT_DIR
 from mognad.contract.problems import CATALOGUE
 from mognad.contract.reference import codebook
-from mognad.ingest.feeds import FEED_COLUMNS, KEYED_FEEDS
+from mognad.ingest.rules import FEED_COLUMNS, KEYED_FEEDS
 
 DEFAULT_DIR = PROJECT_DIR / "docs" / "leverans"
 

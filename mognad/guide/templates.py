@@ -1,6 +1,6 @@
 """Blank delivery templates per feed: CSV and XLSX with a header row and one sample row.
 
-The headers are the Swedish names from :data:`mognad.ingest.feeds.FEED_COLUMNS` (the first
+The headers are the Swedish names from :data:`mognad.ingest.rules.FEED_COLUMNS` (the first
 alias), so a template read by ingest maps every column. The XLSX templates carry
 data-validation lists for target group and gender, and format identifier and code columns
 as text so Excel keeps leading zeros. The sample row validates (its personnummer is a
@@ -25,7 +25,7 @@ from mognad.config import TARGET_GROUPS
 from mognad.contract.personnummer import build as build_pnr
 from mognad.contract.personnummer import format_as
 from mognad.contract.reference import codebook
-from mognad.ingest.feeds import FEED_COLUMNS
+from mognad.ingest.rules import FEED_COLUMNS
 
 TEMPLATE_FEEDS = ("survey", "training", "hr", "plan")
 GENDER_CHOICES = ("kvinna", "man", "annat")

@@ -24,10 +24,11 @@ from pathlib import Path
 from mognad.config import FEEDS
 from mognad.contract.problems import problem
 from mognad.contract.reference import municipalities
-from mognad.ingest.feeds import Context, Parsed, parse
+from mognad.ingest.feeds import parse
 from mognad.ingest.mapping import MappingError
 from mognad.ingest.readers import UnreadableFile, read_file
 from mognad.ingest.receipts import display_name
+from mognad.ingest.rules import Context, Parsed
 
 PRECHECK_NOTE = (
     "Förhandskontroll – ingenting har lästs in eller sparats. / "

@@ -26,19 +26,10 @@ import pyarrow.compute as pc
 from mognad.contract.problems import Problem
 from mognad.contract.reference import codebook
 from mognad.ingest import values as V
-from mognad.ingest.feeds import (
-    FORMATS,
-    STATUSES,
-    Context,
-    HeaderMap,
-    Parsed,
-    _hr_row,
-    _person_key,
-    _survey_row,
-    _training_row,
-)
 from mognad.ingest.land import FEED_SCHEMAS, PROVENANCE
 from mognad.ingest.readers import Sheet
+from mognad.ingest.rows import _hr_row, _survey_row, _training_row
+from mognad.ingest.rules import FORMATS, STATUSES, Context, HeaderMap, Parsed, _person_key
 
 _PROVENANCE_NAMES = {name for name, _ in PROVENANCE} - {"source_row"}
 _AID = re.compile(r"\d{6}")
@@ -326,7 +317,7 @@ def _answer_fn(item):
 
 
 def _default_instrument(hmap: HeaderMap) -> str:
-    """As ``feeds._survey_row`` decides it: the one instrument owning the file's items."""
+    """As ``rows._survey_row`` decides it: the one instrument owning the file's items."""
     books = codebook()
     owners = {inst for inst, book in books.items() for code in hmap.items if code in book}
     return owners.pop() if len(owners) == 1 else "dimios"

@@ -88,7 +88,7 @@ class Mapping:
 
 
 def _feed_columns(feed: str):
-    from mognad.ingest.feeds import FEED_COLUMNS
+    from mognad.ingest.rules import FEED_COLUMNS
 
     return FEED_COLUMNS.get(feed, ())
 
@@ -261,14 +261,14 @@ def apply_for(feed: str, sheet: Sheet, ctx) -> Mapped:
 
 
 def _native_file(feed: str, sheet: Sheet) -> bool:
-    from mognad.ingest.feeds import map_header
+    from mognad.ingest.rules import map_header
 
     hmap = map_header(feed, sheet.header)
     return not hmap.missing and (feed != "survey" or bool(hmap.items))
 
 
 def _native_index(col, keys: list[str], used: set[int]) -> int | None:
-    from mognad.ingest.feeds import header_key
+    from mognad.ingest.rules import header_key
 
     for alias in (col.name, *col.aliases):
         k = header_key(alias)
@@ -285,7 +285,7 @@ def _label_table(mapping: Mapping, item) -> dict[str, str]:
 
 
 def apply(mapping: Mapping, sheet: Sheet) -> Mapped:
-    from mognad.ingest.feeds import header_key
+    from mognad.ingest.rules import header_key
 
     header = [V.clean(h) for h in sheet.header]
     text_keys = [text_key(h) for h in header]

@@ -15,17 +15,18 @@ import sqlite3
 import stat
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from mognad.config import FEEDS, Settings
 from mognad.contract.problems import problem
 from mognad.contract.reference import municipalities
 from mognad.ingest import durable
-from mognad.ingest.feeds import KEYED_FEEDS, Context, Parsed, parse
+from mognad.ingest.feeds import parse
 from mognad.ingest.land import land, load_dir, remove_stale_temp
 from mognad.ingest.readers import UnreadableFile, read_file
 from mognad.ingest.receipts import display_name, short_name, write_receipt
+from mognad.ingest.report import IngestReport, Outcome
+from mognad.ingest.rules import KEYED_FEEDS, Context, Parsed
 from mognad.state.ledger import Attempt, Ledger
 
 INGEST_FEEDS = (*FEEDS, "kolada")
@@ -35,56 +36,6 @@ NOTHING_READ = hashlib.sha256(b"").hexdigest()
 """The checksum recorded for a file that was not opened (a link, a FIFO, an oversized file)."""
 IGNORED_SUFFIXES = (".part", ".tmp", ".crdownload")
 RECEIPTS = "receipts"
-
-
-@dataclass
-class Outcome:
-    municipality_code: str
-    feed: str
-    file: str
-    status: str
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_rejected: int = 0
-    receipt: Path | None = None
-    reason: str | None = None
-    attempt_id: str | None = None
-    source: Path | None = None
-
-
-@dataclass
-class IngestReport:
-    outcomes: list[Outcome] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    waiting: int = 0
-    seconds: float = 0.0
-    workers: int = 1
-    """Processes that took the files (more than one from ``parallel_min_files()`` files)."""
-
-    def count(self, status: str) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
-
-    @property
-    def rows_loaded(self) -> int:
-        return sum(o.rows_loaded for o in self.outcomes)
-
-    @property
-    def feeds_loaded(self) -> set[str]:
-        return {o.feed for o in self.outcomes if o.status == "loaded"}
-
-    def summary(self) -> str:
-        text = (
-            f"{len(self.outcomes)} filer/files: {self.count('loaded')} inlästa/loaded, "
-            f"{self.count('duplicate')} dubbletter/duplicates, "
-            f"{self.count('quarantined')} i karantän/quarantined; "
-            f"{self.rows_loaded} rader/rows på/in {self.seconds:.1f} s"
-        )
-        if self.waiting:
-            text += f"; {self.waiting} väntar/waiting to settle"
-        if self.failed:
-            text += f"; {len(self.failed)} misslyckades/failed (kvar i inkorgen/kept in inbox)"
-        return text
 
 
 def is_ignored(name: str) -> bool:
@@ -230,7 +181,7 @@ class Ingestor:
         """Many files: one worker process per bucket of municipalities (a municipality's
         files stay in one process, in order, so versions and duplicates are decided as in one
         run). Each process has its own ledger connection; SQLite serialises their writes.
-        The workers are fresh interpreters (``mognad.ingest.worker``), never forks or
+        The workers are fresh interpreters (``mognad.ingest.worker_main``), never forks or
         ``multiprocessing`` children of this process."""
         from mognad.ingest import worker
 
@@ -594,7 +545,7 @@ def _partition(found: list, workers: int, min_files: int | None = None) -> list[
 def _take_part(
     settings: Settings, found: list, now: float, progress: Callable[[str], None]
 ) -> IngestReport:
-    """In a worker process (``mognad.ingest.worker``): take its bucket as one run would."""
+    """In a worker process (``mognad.ingest.worker_main``): take its bucket as one run would."""
     ingestor = Ingestor(settings, progress)
     report = IngestReport()
     try:

@@ -99,7 +99,7 @@ def statements(sheet: Sheet) -> tuple[list, list[int]] | None:
 
 def parse(sheet: Sheet, ctx, found: tuple[list, list[int]]):
     """The statements' training records; counted verbs only, the rest tallied per verb."""
-    from mognad.ingest.feeds import Parsed, _person, _training_record
+    from mognad.ingest.rules import Parsed, _person, _training_record
 
     items, numbers = found
     records: list[dict] = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 from mognad.contract.problems import CATALOGUE
 from mognad.contract.reference import codebook
 from mognad.guide.docsgen import DEFAULT_DIR, FIX, render
-from mognad.ingest.feeds import FEED_COLUMNS
+from mognad.ingest.rules import FEED_COLUMNS
 
 
 def _committed() -> dict[str, str]:

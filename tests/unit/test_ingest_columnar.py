@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from mognad.demo.generate import generate
 from mognad.ingest.columnar import parse_columns
-from mognad.ingest.feeds import Context, Parsed, map_header, parse
+from mognad.ingest.feeds import parse
 from mognad.ingest.readers import Sheet, read_file
+from mognad.ingest.rules import Context, Parsed, map_header
 
 KEY = b"k" * 32
 TODAY = dt.date(2026, 11, 27)

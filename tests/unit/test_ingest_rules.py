@@ -19,8 +19,8 @@ import xlsxwriter
 from mognad.contract.personnummer import build
 from mognad.contract.reference import municipalities
 from mognad.ingest import values as V
-from mognad.ingest.feeds import header_key
 from mognad.ingest.receipts import display_name
+from mognad.ingest.rules import header_key
 from mognad.ingest.run import ingest
 from tests.conftest import drop
 

@@ -1,6 +1,6 @@
 """The worker protocol of parallel ingest (mognad/ingest/worker.py) with real processes.
 
-A worker is a fresh interpreter (`python -m mognad.ingest.worker`): request on stdin,
+A worker is a fresh interpreter (`python -m mognad.ingest.worker_main`): request on stdin,
 report on stdout, progress on stderr. Anything else — an exit status other than 0, a
 signal, an answer that is not a report — is a failure of that bucket, with its reason."""
 
@@ -11,7 +11,8 @@ import sys
 import pytest
 
 from mognad.ingest import worker as w
-from mognad.ingest.run import IngestReport, _partition, candidates, ingest, parallel_min_files
+from mognad.ingest.report import IngestReport
+from mognad.ingest.run import _partition, candidates, ingest, parallel_min_files
 from mognad.orchestration.ingest_task import IngestFailed, check_ingest, run_ingest_task
 from tests.conftest import drop, make_settings
 from tests.faults.helpers import hr_csv, people, run_cli, survey_csv, training_csv
@@ -133,8 +134,8 @@ def test_a_stray_print_in_a_worker_cannot_corrupt_its_answer(home):
         "    print('stray output', flush=True)\n"
         "    return take(*a)\n"
         "m._take_part = noisy\n"
-        "from mognad.ingest import worker\n"
-        "sys.exit(worker.main())\n"
+        "from mognad.ingest import worker_main\n"
+        "sys.exit(worker_main.main())\n"
     )
     result = run_one(home, [sys.executable, "-c", stray])
     assert result.failure is None, result.lines

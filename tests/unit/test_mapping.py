@@ -18,9 +18,10 @@ from mognad.contract.reference import codebook
 from mognad.guide.docsgen import GOOGLE_FORMS_EXAMPLE, MS_FORMS_EXAMPLE
 from mognad.ingest import values as V
 from mognad.ingest.check import check_file
-from mognad.ingest.feeds import Context, parse
+from mognad.ingest.feeds import parse
 from mognad.ingest.mapping import parse_mapping, skeleton
 from mognad.ingest.readers import read_csv_bytes
+from mognad.ingest.rules import Context
 from mognad.ingest.run import ingest
 from tests.conftest import drop
 from tests.fixtures.real import forms_xlsx

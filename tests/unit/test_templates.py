@@ -9,7 +9,7 @@ import pytest
 from mognad.cli.main import main
 from mognad.contract.personnummer import is_valid
 from mognad.guide.templates import SAMPLE_PNR, TEMPLATE_FEEDS, template_rows
-from mognad.ingest.feeds import FEED_COLUMNS
+from mognad.ingest.rules import FEED_COLUMNS
 from mognad.ingest.run import ingest
 
 
