@@ -22,7 +22,9 @@ from mognad.contract.problems import problem
 from mognad.contract.reference import municipalities
 from mognad.ingest import durable
 from mognad.ingest.feeds import parse
+from mognad.ingest.inbox import RECEIPTS, _partition, candidates, is_ignored
 from mognad.ingest.land import land, load_dir, remove_stale_temp
+from mognad.ingest.originals import NotSettled, _durable_copy, _sha256_file
 from mognad.ingest.readers import UnreadableFile, read_file
 from mognad.ingest.receipts import display_name, short_name, write_receipt
 from mognad.ingest.report import IngestReport, Outcome
@@ -31,15 +33,8 @@ from mognad.state.ledger import Attempt, Ledger
 
 INGEST_FEEDS = (*FEEDS, "kolada")
 """The contract's feeds plus ``kolada`` (Kolada v3 data landed by ``mognad pull``)."""
-IGNORED_PREFIXES = (".", "~$")
 NOTHING_READ = hashlib.sha256(b"").hexdigest()
 """The checksum recorded for a file that was not opened (a link, a FIFO, an oversized file)."""
-IGNORED_SUFFIXES = (".part", ".tmp", ".crdownload")
-RECEIPTS = "receipts"
-
-
-def is_ignored(name: str) -> bool:
-    return name.startswith(IGNORED_PREFIXES) or name.lower().endswith(IGNORED_SUFFIXES)
 
 
 FAULT_STEPS = ("begin", "durable_copy", "raw_write", "ledger", "receipt", "unlink")
@@ -68,74 +63,6 @@ BATCH_FILES = 500
 """Files whose copies are made durable together (one filesystem sync) before they leave
 the inbox; a batch also ends after ``BATCH_SECONDS``, so receipts never wait long."""
 BATCH_SECONDS = 5.0
-
-
-def _durable_copy(src: Path, dest: Path, data: bytes | None = None, settings=None) -> None:
-    """A durable, encrypted copy of what was delivered (``mognad.state.vault``: AES-GCM under the
-    archive key, streamed; file 0600 in folders 0700): the bytes that were read (``data``),
-    else the file itself, streamed in chunks (never read whole into memory; no hard link,
-    which would keep the clear text); a symbolic link (never followed) or anything else (a
-    FIFO, a device; never opened) as a sealed note saying what it was. Without an archive
-    key nothing is stored (``NoArchiveKey``, an ``OSError``: the file stays in the inbox)."""
-    from mognad.state import vault
-
-    if settings is None:
-        settings = Settings()
-    keys = vault.keyring(settings)
-    keys.require_current()
-    zone = next((z for z in (settings.archive, settings.quarantine) if z in dest.parents), None)
-    vault.private_folder(dest.parent, zone)
-    st = src.lstat()
-    if stat.S_ISLNK(st.st_mode):
-        note = vault.link_note(os.readlink(src))
-        vault.seal(dest, keys, data=note, kind=vault.KIND_NOTE)
-    elif not stat.S_ISREG(st.st_mode):
-        vault.seal(dest, keys, data=vault.special_note(st.st_mode), kind=vault.KIND_NOTE)
-    elif data is not None:
-        vault.seal(dest, keys, data=data)
-    else:
-        # O_NOFOLLOW/O_NONBLOCK: a file swapped for a link or a FIFO since lstat is neither
-        # followed nor waited on
-        fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        with os.fdopen(fd, "rb", buffering=0) as f:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise NotSettled(display_name(src.name))
-            vault.seal(dest, keys, stream=f)
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb", buffering=0) as f:
-        for chunk in iter(lambda: f.read(1024 * 1024), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-class NotSettled(Exception):
-    """The file changed while it was being read: leave it for the next run."""
-
-
-def candidates(settings: Settings) -> list[tuple[str, str, Path]]:
-    """(folder code, folder feed, path) for every file in the inbox, in a stable order."""
-    out: list[tuple[str, str, Path]] = []
-    inbox = settings.inbox
-    if not inbox.is_dir():
-        return out
-    for code_dir in sorted(inbox.iterdir()):
-        if code_dir.is_symlink() or not code_dir.is_dir():
-            if not is_ignored(code_dir.name):
-                out.append(("_okänd", "_okänd", code_dir))
-            continue
-        for entry in sorted(code_dir.iterdir()):
-            if entry.name == RECEIPTS and entry.is_dir() and not entry.is_symlink():
-                continue
-            if entry.is_dir() and not entry.is_symlink():
-                for f in sorted(entry.iterdir()):
-                    if not f.is_dir() or f.is_symlink():
-                        out.append((code_dir.name, entry.name, f))
-            else:
-                out.append((code_dir.name, "_okänd", entry))
-    return out
 
 
 class Ingestor:
@@ -495,51 +422,8 @@ class Ingestor:
         return folder
 
 
-PARALLEL_MIN_FILES = 200
-"""Fewer waiting files are taken in this process (starting workers costs about a second);
-``MOGNAD_INGEST_PARALLEL_MIN_FILES`` overrides it (the tests use both sides cheaply)."""
-
-
-def parallel_min_files() -> int:
-    raw = os.environ.get("MOGNAD_INGEST_PARALLEL_MIN_FILES", "").strip()
-    try:
-        return max(1, int(raw)) if raw else PARALLEL_MIN_FILES
-    except ValueError:
-        return PARALLEL_MIN_FILES
-
-
 def _quiet(_msg: str) -> None:
     pass
-
-
-def _partition(found: list, workers: int, min_files: int | None = None) -> list[list]:
-    """The files in ``workers`` buckets of whole municipalities, balanced by bytes; one
-    bucket when there are fewer than ``min_files`` (default :func:`parallel_min_files`)
-    files or one worker."""
-    if min_files is None:
-        min_files = parallel_min_files()
-    if workers <= 1 or len(found) < min_files:
-        return [found]
-    by_code: dict[str, list] = {}
-    for entry in found:
-        by_code.setdefault(entry[0], []).append(entry)
-
-    def size(entries: list) -> int:
-        total = 0
-        for _, _, path in entries:
-            try:
-                total += path.lstat().st_size + 4096  # a file's fixed cost, in bytes
-            except OSError:
-                pass
-        return total
-
-    buckets: list[list] = [[] for _ in range(min(workers, len(by_code)))]
-    loads = [0] * len(buckets)
-    for _code, entries in sorted(by_code.items(), key=lambda kv: -size(kv[1])):
-        i = loads.index(min(loads))
-        buckets[i].extend(entries)
-        loads[i] += size(entries)
-    return [b for b in buckets if b]
 
 
 def _take_part(

@@ -1,7 +1,7 @@
 """Ingest worker processes: the parent's side (``mognad.ingest.worker_main`` is the child's).
 
 When many files wait, ingest takes them in several processes, one bucket of whole
-municipalities each (``mognad.ingest.run._partition``). A worker is started as a fresh
+municipalities each (``mognad.ingest.inbox._partition``). A worker is started as a fresh
 interpreter running this module — never by ``multiprocessing``: its ``spawn`` start method
 re-runs the parent's ``__main__``, which inside an Airflow task is the ``airflow`` entry
 point, and that dies at import in the task's sandbox (no metadata database). A worker

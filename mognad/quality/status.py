@@ -65,8 +65,8 @@ def inbox_files(settings: Settings, now: float | None = None) -> list[dict]:
     is, how long since it last changed, whether it has settled, and whether it is stale —
     settled and still there `MOGNAD_STALE_INBOX_MINUTES` after its last change, which
     means ingest is not taking it (not running, or failing). Oldest first."""
+    from mognad.ingest.inbox import candidates, is_ignored
     from mognad.ingest.receipts import display_name
-    from mognad.ingest.run import candidates, is_ignored
 
     now = time.time() if now is None else now
     stale_after = max(settings.settle_seconds, settings.stale_inbox_minutes * 60)

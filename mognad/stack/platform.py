@@ -246,7 +246,7 @@ def read_demo_files(settings: Settings) -> list[tuple[str, str, str]] | None:
 
 def files_left(settings: Settings) -> list[str]:
     """Files still in an inbox folder (receipts aside), relative to the inbox."""
-    from mognad.ingest.run import RECEIPTS, is_ignored
+    from mognad.ingest.inbox import RECEIPTS, is_ignored
 
     inbox = settings.inbox
     if not inbox.is_dir():

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from mognad.ingest.run import PARALLEL_MIN_FILES
+from mognad.ingest.inbox import PARALLEL_MIN_FILES
 from mognad.orchestration.names import raw_feed_asset_name
 from mognad.stack import airflow_local as af
 from tests.conftest import make_settings

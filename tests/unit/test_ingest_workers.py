@@ -11,8 +11,9 @@ import sys
 import pytest
 
 from mognad.ingest import worker as w
+from mognad.ingest.inbox import _partition, candidates, parallel_min_files
 from mognad.ingest.report import IngestReport
-from mognad.ingest.run import _partition, candidates, ingest, parallel_min_files
+from mognad.ingest.run import ingest
 from mognad.orchestration.ingest_task import IngestFailed, check_ingest, run_ingest_task
 from tests.conftest import drop, make_settings
 from tests.faults.helpers import hr_csv, people, run_cli, survey_csv, training_csv

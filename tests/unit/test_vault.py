@@ -269,7 +269,7 @@ def test_the_archive_key_is_not_the_pseudonym_key(settings):
 )
 @given(size=st.sampled_from([0, 1, vault.CHUNK_SIZE - 1, vault.CHUNK_SIZE, vault.CHUNK_SIZE + 1]))
 def test_durable_copy_round_trips_read_and_streamed(tmp_path_factory, size):
-    from mognad.ingest.run import _durable_copy
+    from mognad.ingest.originals import _durable_copy
     from tests.conftest import make_settings
 
     s = make_settings(tmp_path_factory.mktemp("dc") / "home")
