@@ -74,7 +74,8 @@ def cmd_pull(args, settings: Settings) -> int:
 
 
 def cmd_build(args, settings: Settings) -> int:
-    from mognad.build.run import BuildError, build
+    from mognad.build.errors import BuildError
+    from mognad.build.run import build
 
     try:
         build(settings, full=bool(getattr(args, "full", False)))

@@ -36,9 +36,9 @@ class OpsError(RuntimeError):
 
 
 def _attempts(settings: Settings) -> list[dict]:
-    from mognad.quality.status import _ledger_rows
+    from mognad.state.ledger import read_attempts
 
-    return _ledger_rows(settings.ledger_path)
+    return read_attempts(settings.ledger_path)
 
 
 def _original_name(stored: Path) -> str:

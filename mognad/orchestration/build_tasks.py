@@ -51,50 +51,45 @@ def use_cosmos() -> bool:
 
 
 def _stamp(settings: Settings) -> Path:
-    from mognad.build import run as build
+    from mognad.build.dbt import fingerprint_file
 
-    if hasattr(build, "_fingerprint_file"):
-        return build._fingerprint_file(settings)
-    return settings.build_db.with_name("project.sha256")
+    return fingerprint_file(settings)
 
 
 def prepare() -> str:
     """`prepare_build`, and for the cosmos path the decision `run_dbt` makes by itself:
     a missing build file or a changed dbt project means a rebuild from the raw zone."""
-    from mognad.build import run as build
+    from mognad.build.dbt import project_fingerprint
+    from mognad.build.gate import prepare_build
 
     settings = load_settings()
-    if hasattr(build, "prepare_build"):
-        result = str(build.prepare_build(settings))
-    else:
-        result = str(build.export_ingest_log(settings))
-    if hasattr(build, "project_fingerprint"):
-        db, stamp = settings.build_db, _stamp(settings)
-        current = build.project_fingerprint(settings)
-        if not (db.exists() and stamp.exists() and stamp.read_text().strip() == current):
-            print("dbt: full rebuild (no build file, or the dbt project changed)")
-            for old in (db, db.with_name(db.name + ".wal"), stamp):
-                old.unlink(missing_ok=True)
+    result = str(prepare_build(settings))
+    db, stamp = settings.build_db, _stamp(settings)
+    current = project_fingerprint(settings)
+    if not (db.exists() and stamp.exists() and stamp.read_text().strip() == current):
+        print("dbt: full rebuild (no build file, or the dbt project changed)")
+        for old in (db, db.with_name(db.name + ".wal"), stamp):
+            old.unlink(missing_ok=True)
     return result
 
 
 def mark_built() -> None:
     """After the cosmos tasks passed: record which dbt project built the file."""
-    from mognad.build import run as build
+    from mognad.build.dbt import project_fingerprint
 
     settings = load_settings()
-    if hasattr(build, "project_fingerprint") and settings.build_db.exists():
-        _stamp(settings).write_text(build.project_fingerprint(settings) + "\n")
+    if settings.build_db.exists():
+        _stamp(settings).write_text(project_fingerprint(settings) + "\n")
 
 
 def run_dbt_fallback() -> None:
-    from mognad.build.run import run_dbt
+    from mognad.build.dbt import run_dbt
 
     run_dbt(load_settings())  # decides incremental or full by itself
 
 
 def validate() -> str:
-    from mognad.build.run import validate_marts
+    from mognad.quality.gate import validate_marts
 
     outcome = validate_marts(load_settings())
     if not outcome.success:
@@ -104,7 +99,7 @@ def validate() -> str:
 
 def publish() -> str:
     from mognad.build.open_data import write_open_data
-    from mognad.build.run import publish as do_publish
+    from mognad.build.publish import publish as do_publish
 
     settings = load_settings()
     published = do_publish(settings)
@@ -135,7 +130,7 @@ def dbt_group(pool: str, group_id: str = "dbt"):
     a DAG context; returns the (first, last) ends to wire up."""
     from airflow.sdk import task
 
-    from mognad.build.run import dbt_env
+    from mognad.build.dbt import dbt_env
 
     settings = load_settings()
     manifest = manifest_path(settings)

@@ -9,26 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 import time
 from pathlib import Path
 
 from mognad.config import FEEDS, Settings
 from mognad.contract.reference import municipalities
-
-
-def _ledger_rows(ledger: Path) -> list[dict]:
-    if not ledger.exists():
-        return []
-    con = sqlite3.connect(f"file:{ledger}?mode=ro", uri=True)
-    con.row_factory = sqlite3.Row
-    try:
-        present = {r[1] for r in con.execute("pragma table_info(attempts)")}
-        if not present:
-            return []
-        return [dict(r) for r in con.execute("select * from attempts order by received_at")]
-    finally:
-        con.close()
+from mognad.state.ledger import read_attempts
 
 
 def _when(text: str | None) -> dt.datetime | None:
@@ -41,7 +27,7 @@ def _when(text: str | None) -> dt.datetime | None:
 def open_quarantine(settings: Settings, rows: list[dict] | None = None) -> list[dict]:
     """Quarantined attempts whose file is still in quarantine and that no later load of the
     same file name (municipality, feed) has superseded."""
-    rows = _ledger_rows(settings.ledger_path) if rows is None else rows
+    rows = read_attempts(settings.ledger_path) if rows is None else rows
     loaded_after: dict[tuple, str] = {}
     for r in rows:
         if r["status"] == "loaded":
@@ -137,7 +123,7 @@ def _iso(t: dt.datetime | None) -> str | None:
 def collect(settings: Settings, now: dt.datetime | None = None) -> dict:
     """Everything `mognad status` shows, as JSON-ready data."""
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    rows = _ledger_rows(settings.ledger_path)
+    rows = read_attempts(settings.ledger_path)
     names = municipalities()
     quarantined = open_quarantine(settings, rows)
     feeds: dict[tuple[str, str], dict] = {}

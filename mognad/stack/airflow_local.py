@@ -130,7 +130,7 @@ def write_manifest(settings: Settings, progress: Callable[[str], None] = print) 
 
     Done here, never at DAG parse time. A failure is reported, not raised: the build DAG then
     falls back to one task running `mognad.build.run.run_dbt`."""
-    from mognad.build.run import parse_dbt
+    from mognad.build.dbt import parse_dbt
 
     try:
         path = parse_dbt(settings)

@@ -239,3 +239,123 @@ class Ledger:
 
     def all(self) -> list[dict]:
         return self._query("SELECT * FROM attempts ORDER BY received_at", rows=True)
+
+
+# --- read-only views and the raw-batch gate's verdicts ------------------------------------
+# Builds, status and the operator commands read the ledger without taking the ingest's write
+# connection: a read-only URI never creates the file or waits on the WAL writer's schema.
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
+def read_attempts(path: Path) -> list[dict]:
+    """Every attempt as a dict, oldest first; [] when the ledger or its table is missing."""
+    if not path.exists():
+        return []
+    con = _read_only(path)
+    con.row_factory = sqlite3.Row
+    try:
+        present = {r[1] for r in con.execute("pragma table_info(attempts)")}
+        if not present:
+            return []
+        return [dict(r) for r in con.execute("select * from attempts order by received_at")]
+    finally:
+        con.close()
+
+
+def read_attempt_columns(path: Path, columns) -> list[tuple]:
+    """Every attempt as a tuple of ``columns`` (NULL for a column an older ledger lacks)."""
+    if not path.exists():
+        return []
+    con = _read_only(path)
+    try:
+        present = {r[1] for r in con.execute("pragma table_info(attempts)")}
+        if not present:
+            return []
+        select = ", ".join(c if c in present else "null" for c in columns)
+        return con.execute(f"select {select} from attempts").fetchall()
+    finally:
+        con.close()
+
+
+def attempt_rows_in_order(path: Path) -> list[tuple]:
+    """Every attempt row in the table's key order (what a build's input state hashes)."""
+    if not path.exists():
+        return []
+    con = _read_only(path)
+    try:
+        if not con.execute(
+            "select 1 from sqlite_master where type = 'table' and name = 'attempts'"
+        ).fetchone():
+            return []
+        return con.execute("select * from attempts order by 1").fetchall()
+    finally:
+        con.close()
+
+
+BATCH_CHECKS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS batch_checks (
+    load_id TEXT PRIMARY KEY,
+    municipality_code TEXT,
+    feed TEXT,
+    file TEXT,
+    checked_at TEXT NOT NULL,
+    success INTEGER NOT NULL,
+    failed_expectations TEXT
+)
+"""
+
+
+def _batch_checks(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(path, timeout=30)
+    con.execute(BATCH_CHECKS_SCHEMA)
+    return con
+
+
+def checked_load_ids(path: Path) -> set[str]:
+    """The loads the raw-batch gate has already judged."""
+    con = _batch_checks(path)
+    try:
+        return {r[0] for r in con.execute("select load_id from batch_checks")}
+    finally:
+        con.close()
+
+
+def loaded_files_by_load(path: Path) -> dict[str, tuple[str, str]]:
+    """load_id → (file, municipality code) of every loaded attempt."""
+    con = _batch_checks(path)
+    try:
+        present = {r[1] for r in con.execute("pragma table_info(attempts)")}
+        if not {"load_id", "file", "municipality_code"} <= present:
+            return {}
+        rows = con.execute(
+            "select load_id, file, municipality_code from attempts "
+            "where load_id is not null and status = 'loaded'"
+        ).fetchall()
+    finally:
+        con.close()
+    return {load_id: (file, kod) for load_id, file, kod in rows}
+
+
+def record_batch_checks(path: Path, rows: list[tuple]) -> None:
+    """Record verdicts (load_id, municipality, feed, file, checked_at, success, failures) in
+    one transaction; a load judged again keeps the newer verdict."""
+    con = _batch_checks(path)
+    try:
+        with con:
+            con.executemany(
+                "insert or replace into batch_checks values (?, ?, ?, ?, ?, ?, ?)", rows
+            )
+    finally:
+        con.close()
+
+
+def read_batch_checks(path: Path, columns) -> list[tuple]:
+    con = _batch_checks(path)
+    try:
+        return con.execute(f"select {', '.join(columns)} from batch_checks").fetchall()
+    finally:
+        con.close()

@@ -12,8 +12,9 @@ import time
 import duckdb
 import pytest
 
+from mognad.build.errors import BuildError
 from mognad.build.publish import publish
-from mognad.build.run import BuildError, build
+from mognad.build.run import build
 from tests.conftest import drop
 from tests.faults.helpers import REPO, cli_env, mart_snapshot, survey_csv
 

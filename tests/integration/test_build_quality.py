@@ -20,7 +20,9 @@ from raw_build_helpers import (
 )
 
 import mognad.quality.gate as quality_module
-from mognad.build.run import BuildError, build, docs_generate
+from mognad.build.dbt import docs_generate
+from mognad.build.errors import BuildError
+from mognad.build.run import build
 from mognad.config import Settings
 from mognad.ingest.receipts import write_receipt
 
@@ -179,7 +181,7 @@ def test_raw_gate_in_row_bounded_chunks_still_names_each_failed_batch(home, monk
     one batch at a time, so verdicts stay per batch and the passing chunks stay whole."""
     from raw_build_helpers import pseudonym
 
-    from mognad.build.run import raw_batches
+    from mognad.build.gate import raw_batches
 
     def employments(n, key=pseudonym):
         return [(key(f"p{i}"), date(2025, 12, 31), "KLF", "chef", "man") for i in range(n)]
