@@ -7,11 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from mognad.cli.output import say
 from mognad.config import Settings, load_settings
-
-
-def _say(msg: str) -> None:
-    print(msg, flush=True)
 
 
 def cmd_setup(args, settings: Settings) -> int:
@@ -19,8 +16,8 @@ def cmd_setup(args, settings: Settings) -> int:
 
     _, created = ensure_secrets(settings.secrets_file)
     if created:
-        _say(f"Hemligheter skapade / secrets generated: {', '.join(created)}")
-    _say(f"Hemlighetsfil / secrets file: {settings.secrets_file}")
+        say(f"Hemligheter skapade / secrets generated: {', '.join(created)}")
+    say(f"Hemlighetsfil / secrets file: {settings.secrets_file}")
     for zone in (settings.inbox, settings.raw, settings.state, settings.warehouse_dir):
         zone.mkdir(parents=True, exist_ok=True)
     return 0
@@ -36,11 +33,11 @@ def cmd_demo_data(args, settings: Settings) -> int:
         Path(args.inbox) if args.inbox else settings.inbox,
         seed=args.seed,
         scale=args.scale,
-        progress=_say,
+        progress=say,
         **kwargs,
     )
     files = getattr(summary, "files", [])
-    _say(f"Demodata: {len(files)} filer/files på/in {time.monotonic() - started:.1f} s")
+    say(f"Demodata: {len(files)} filer/files på/in {time.monotonic() - started:.1f} s")
     return 0
 
 
@@ -48,12 +45,12 @@ def cmd_ingest(args, settings: Settings) -> int:
     from mognad.ingest.run import ingest
     from mognad.orchestration.ingest_task import failure_line, problems
 
-    report = ingest(settings, progress=_say)
-    _say(report.summary())
+    report = ingest(settings, progress=say)
+    say(report.summary())
     reasons = problems(report)  # the DAGs' policy (mognad/orchestration/ingest_task.py)
     if reasons:
         # 1: a file could not be taken (storage, a dead worker); 2: a feed was refused
-        _say("mognad " + failure_line(reasons))
+        say("mognad " + failure_line(reasons))
         return 1 if report.failed else 2
     return 0
 
@@ -64,11 +61,11 @@ def cmd_pull(args, settings: Settings) -> int:
     results = pull_all(settings, args.sources or None)
     for r in results:
         state = "ok" if r.ok else "MISSLYCKADES/FAILED"
-        _say(f"  {r.source_id}  {state}  {r.message}  ({len(r.files)} filer/files)")
+        say(f"  {r.source_id}  {state}  {r.message}  ({len(r.files)} filer/files)")
     failed = [r.source_id for r in results if not r.ok]
-    _say(f"{len(results)} källor/sources, {len(failed)} misslyckade/failed")
+    say(f"{len(results)} källor/sources, {len(failed)} misslyckade/failed")
     if failed:
-        _say("mognad pull: misslyckades / failed: " + ", ".join(failed))
+        say("mognad pull: misslyckades / failed: " + ", ".join(failed))
         return 1
     return 0
 
@@ -80,7 +77,7 @@ def cmd_build(args, settings: Settings) -> int:
     try:
         build(settings, full=bool(getattr(args, "full", False)))
     except BuildError as exc:
-        _say(f"mognad build: misslyckades / failed: {exc}")
+        say(f"mognad build: misslyckades / failed: {exc}")
         return 1
     return 0
 
@@ -92,7 +89,7 @@ def cmd_run(args, settings: Settings) -> int:
     from mognad.build.run import up_to_date
 
     if not getattr(args, "full", False) and up_to_date(settings):
-        _say(
+        say(
             "mognad run: inget nytt sedan senaste publiceringen, bygget hoppas över / "
             f"nothing new since the last publish, build skipped ({settings.published_db})"
         )
@@ -139,7 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", type=float, default=1.0)
     demo.add_argument("--seed", type=int, default=2024)
     demo.add_argument("--no-wait", action="store_true", help="stop after the first run")
-    from mognad.cli.ops import register as register_ops  # docs, templates, check, status, runbook
+    from mognad.cli.runbook import (
+        register as register_ops,  # docs, templates, check, status, runbook
+    )
 
     register_ops(sub)
     from mognad.audit import register as register_audit  # the disclosure audit (docs/metod.md)
@@ -160,7 +159,9 @@ COMMANDS = {
 
 
 def _ops_commands() -> dict:
-    from mognad.cli.ops import COMMANDS as ops_commands  # the runbook commands (docs/runbook.md)
+    from mognad.cli.runbook import (
+        COMMANDS as ops_commands,  # the runbook commands (docs/runbook.md)
+    )
 
     return ops_commands
 
@@ -185,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # one line, never a traceback, for people at a terminal
-        _say(f"mognad {args.command}: {exc.__class__.__name__}: {exc}")
+        say(f"mognad {args.command}: {exc.__class__.__name__}: {exc}")
         return 1
 
 

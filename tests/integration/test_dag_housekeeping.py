@@ -39,7 +39,7 @@ def test_housekeeping_dag_purges_old_archived_originals_and_logs_it(settings, mo
 
 
 def test_housekeeping_keeps_young_files(settings, monkeypatch):
-    from mognad.cli.ops import purge_archive
+    from mognad.state.operations import purge_archive
 
     drop(settings, "2281", "survey", "s.csv", survey_csv())
     ingest(settings, progress=None)

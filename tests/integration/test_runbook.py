@@ -11,11 +11,11 @@ import stat
 import pytest
 
 from mognad.cli.main import build_parser, main
-from mognad.cli.ops import PREVIOUS_KEY
 from mognad.config import PROJECT_DIR
 from mognad.guide.templates import SAMPLE_PNR
 from mognad.secrets import read_secrets
 from mognad.state import vault
+from mognad.state.operations import PREVIOUS_KEY
 from tests.conftest import make_settings
 
 RUNBOOK = PROJECT_DIR / "docs" / "runbook.md"
