@@ -6,7 +6,7 @@ rows, xAPI JSON), with the demo's few deliberate bad rows and one unreadable fil
 same arguments, byte-identical files.
 
 ``--scale`` is the share of a real roll-out: 1.0 = about 850,000 municipal employees nationally
-(staff in proportion to each municipality's population, ``mognad.demo.generate.population``), or the
+(staff in proportion to each municipality's population, ``mognad.demo.common.population``), or the
 county's real size for ``--county``. Each municipality gets three DiMiOS waves (2024–2026), DigComp
 ratings (2025, some 2026), twelve monthly HR snapshots (2025-12 … 2026-11) and LMS exports (the
 demo's course mix: about two course events per employee and year, not the ten of the original sizing
@@ -25,7 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mognad.contract.reference import VASTERNORRLAND, municipalities  # noqa: E402
-from mognad.demo.generate import DemoSummary, generate, staff_size  # noqa: E402
+from mognad.demo.common import DemoSummary
+from mognad.demo.generate import generate, staff_size  # noqa: E402
 
 NATIONAL_EMPLOYEES = 850_000
 HR_MONTHS = [(2025, 12)] + [(2026, m) for m in range(1, 12)]  # twelve monthly snapshots

@@ -2,6 +2,6 @@
 
 import sys
 
-from mognad.cli.main import main
+from mognad.cli.app import main
 
 sys.exit(main())

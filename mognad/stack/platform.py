@@ -450,7 +450,7 @@ def check_ready(
     problems = _check_taken(settings, expected)
     codes = {code for code, _, _ in expected or []}
     if not codes:
-        from mognad.demo.generate import VASTERNORRLAND
+        from mognad.contract.reference import VASTERNORRLAND
 
         codes = set(VASTERNORRLAND)
     problems += _check_marts(settings, codes)

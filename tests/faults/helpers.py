@@ -86,7 +86,7 @@ def cli_env(settings, **extra) -> dict[str, str]:
 
 def run_cli(settings, *args, timeout: float = 300, **extra) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "mognad.cli.main", *args],
+        [sys.executable, "-m", "mognad.cli", *args],
         cwd=REPO,
         env=cli_env(settings, **extra),
         capture_output=True,

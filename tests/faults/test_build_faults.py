@@ -35,7 +35,7 @@ def test_build_killed_midway_leaves_published_mart_and_next_build_works(delivere
 
     assert ingest(s, progress=None).count("loaded") == 1
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mognad.cli.main", "build"],
+        [sys.executable, "-m", "mognad.cli", "build"],
         cwd=REPO,
         env=cli_env(s),
         stdout=subprocess.PIPE,
@@ -89,7 +89,7 @@ def test_second_writer_gets_a_clear_error_and_nothing_is_corrupted(delivered_cop
     from tests.faults.helpers import run_cli
 
     first = subprocess.Popen(
-        [sys.executable, "-m", "mognad.cli.main", "build"],
+        [sys.executable, "-m", "mognad.cli", "build"],
         cwd=REPO,
         env=cli_env(s),
         stdout=subprocess.PIPE,
@@ -168,7 +168,7 @@ def test_warehouse_deleted_or_corrupted_full_build_restores_identical_mart(deliv
 
     shutil.rmtree(s.warehouse_dir)  # deleted altogether
     res = subprocess.run(
-        [sys.executable, "-m", "mognad.cli.main", "build", "--full"],
+        [sys.executable, "-m", "mognad.cli", "build", "--full"],
         cwd=REPO,
         env=cli_env(s),
         capture_output=True,

@@ -106,7 +106,7 @@ def test_ingest_sigkilled_at_random_moments_converges_and_builds_the_same_mart(r
     kills = 0
     for attempt in range(20):
         proc = subprocess.Popen(
-            [sys.executable, "-m", "mognad.cli.main", "ingest"],
+            [sys.executable, "-m", "mognad.cli", "ingest"],
             cwd=REPO,
             env=cli_env(settings, **KEY),
             stdout=subprocess.DEVNULL,

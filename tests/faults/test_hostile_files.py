@@ -262,7 +262,7 @@ def test_formula_cells_and_names_never_become_formulas(fhome):
 
 
 def test_templates_have_no_formula_cells(tmp_path):
-    from mognad.cli.main import main
+    from mognad.cli.app import main
 
     assert main(["templates", "--dir", str(tmp_path / "t")]) == 0
     for path in (tmp_path / "t").glob("*.csv"):

@@ -77,7 +77,7 @@ def built_example(tmp_path_factory, make_settings):
     """Settings of a home where the example was ingested (`mognad ingest`) and built
     (`mognad build --full`) through the CLI; built once per test session."""
     if "settings" not in _BUILT:
-        from mognad.cli.main import main
+        from mognad.cli.app import main
 
         home = tmp_path_factory.mktemp("metod") / "home"
         settings = make_settings(home)

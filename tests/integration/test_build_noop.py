@@ -9,7 +9,7 @@ import shutil
 
 from mognad.build import run as build_module
 from mognad.build.run import input_state, up_to_date
-from mognad.cli import main as cli
+from mognad.cli import app as cli
 
 
 def test_noop_run_skips_build_and_a_new_delivery_does_not(

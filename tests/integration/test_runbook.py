@@ -10,7 +10,7 @@ import stat
 
 import pytest
 
-from mognad.cli.main import build_parser, main
+from mognad.cli.app import build_parser, main
 from mognad.config import PROJECT_DIR
 from mognad.guide.templates import SAMPLE_PNR
 from mognad.secrets import read_secrets

@@ -7,7 +7,7 @@ import json
 import pytest
 from metod_example import KOD, built_example
 
-from mognad.cli.main import main
+from mognad.cli.app import main
 from mognad.quality.status import collect, render_table
 from tests.conftest import make_settings
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mognad.cli.main import main
+from mognad.cli.app import main
 from mognad.contract.personnummer import build, format_as
 from mognad.guide.templates import xlsx_bytes
 from mognad.ingest.check import check_file

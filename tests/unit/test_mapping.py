@@ -208,7 +208,7 @@ def test_columnar_and_row_wise_parses_agree_on_a_mapped_export():
 
 
 def test_check_and_templates_from_the_command_line(settings, tmp_path, capsys):
-    from mognad.cli.main import main
+    from mognad.cli.app import main
 
     export = tmp_path / "export.csv"
     export.write_bytes((REAL / "google_forms_2281.csv").read_bytes())

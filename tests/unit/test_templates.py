@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from mognad.cli.main import main
+from mognad.cli.app import main
 from mognad.contract.personnummer import is_valid
 from mognad.guide.templates import SAMPLE_PNR, TEMPLATE_FEEDS, template_rows
 from mognad.ingest.rules import FEED_COLUMNS
