@@ -42,7 +42,7 @@ def mognad_pipeline():
     @task(pool=WAREHOUSE_POOL)
     def validate() -> str:
         from mognad.config import load_settings
-        from mognad.quality.gate import validate_marts
+        from mognad.quality.marts import validate_marts
 
         outcome = validate_marts(load_settings())
         if not outcome.success:

@@ -10,7 +10,7 @@ The CLI and the Airflow DAG call these functions; each step can also run alone:
                                                staging reads only new loads (incremental)
     dbt.parse_dbt(settings) -> Path            dbt parse -> manifest.json (for cosmos)
     dbt.docs_generate(settings) -> Path        dbt docs generate (needs a built build file)
-    quality.gate.validate_marts(settings) -> ValidationOutcome   Great Expectations on marts
+    quality.marts.validate_marts(settings) -> ValidationOutcome  Great Expectations on marts
     publish.publish(settings) -> Path          marts -> warehouse/mognad.duckdb (atomic)
     build(settings, full=False) -> BuildResult all of it; BuildError on any failure
 
@@ -43,7 +43,7 @@ from mognad.build.gate import Prepared, prepare_build
 from mognad.build.open_data import write_open_data
 from mognad.build.publish import publish
 from mognad.config import Settings
-from mognad.quality.gate import ValidationOutcome, validate_marts
+from mognad.quality.marts import ValidationOutcome, validate_marts
 from mognad.state.ledger import (
     attempt_rows_in_order,
 )

@@ -89,7 +89,7 @@ def run_dbt_fallback() -> None:
 
 
 def validate() -> str:
-    from mognad.quality.gate import validate_marts
+    from mognad.quality.marts import validate_marts
 
     outcome = validate_marts(load_settings())
     if not outcome.success:

@@ -20,7 +20,7 @@ import mognad.build.run as build_module
 from mognad.build.errors import BuildError
 from mognad.build.run import build
 from mognad.config import Settings
-from mognad.quality.gate import validate_marts
+from mognad.quality.marts import validate_marts
 
 KOD_A, KOD_B = "2281", "2262"
 
