@@ -22,8 +22,6 @@ OVERSIZE = {
     "mognad.guide.docsgen": 688,
     "mognad.ingest.mapping": 520,
     "mognad.pull.run": 555,
-    "mognad.stack.platform": 663,
-    "mognad.stack.superset_local": 654,
     "mognad.state.vault": 604,
 }
 
