@@ -141,7 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     register_ops(sub)
-    from mognad.audit import register as register_audit  # the disclosure audit (docs/metod.md)
+    from mognad.quality.audit import (
+        register as register_audit,  # the disclosure audit (docs/metod.md)
+    )
 
     register_audit(sub)
     return p
@@ -170,7 +172,7 @@ COMMANDS.update(_ops_commands())
 
 
 def _audit(args, settings: Settings) -> int:
-    from mognad.audit import cmd_audit  # the disclosure audit (docs/metod.md)
+    from mognad.quality.audit import cmd_audit  # the disclosure audit (docs/metod.md)
 
     return cmd_audit(args, settings)
 
