@@ -1,6 +1,6 @@
 """The nightly run's logic: which HTTP sources to pull, one pull, and the failure threshold.
 
-`mognad.pull.run` (the ingest engineer's module) is imported lazily, so the DAG parses even
+`mognad.pull` (the ingest engineer's module) is imported lazily, so the DAG parses even
 where it is missing; a missing module means no sources, which the nightly run reports.
 """
 
@@ -23,9 +23,9 @@ def max_failed_share() -> float:
 def source_list(settings: Settings) -> list[dict[str, str]]:
     """Every declared HTTP source as a small dict (the mapped task's argument)."""
     try:
-        from mognad.pull.run import load_sources
+        from mognad.pull.sources import load_sources
     except ImportError:
-        print("mognad.pull.run saknas / is missing: no HTTP sources to pull")
+        print("mognad.pull saknas / is missing: no HTTP sources to pull")
         return []
     return [
         {

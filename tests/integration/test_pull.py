@@ -17,7 +17,9 @@ import yaml
 from mognad.contract.personnummer import build
 from mognad.contract.reference import VASTERNORRLAND
 from mognad.ingest.run import ingest
-from mognad.pull.run import load_sources, parse_source, pull, retry_after
+from mognad.pull.http import retry_after
+from mognad.pull.run import pull
+from mognad.pull.sources import load_sources, parse_source
 from mognad.state.ledger import Ledger
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,7 +22,6 @@ OVERSIZE = {
     "mognad.quality.audit": 712,
     "mognad.guide.docsgen": 688,
     "mognad.ingest.mapping": 520,
-    "mognad.pull.run": 555,
     "mognad.state.vault": 604,
 }
 
