@@ -9,7 +9,7 @@ from pathlib import Path
 from mognad.cli.output import say
 from mognad.config import FEEDS, Settings
 from mognad.contract.reference import municipalities
-from mognad.state import vault
+from mognad.state import vault, zones
 from mognad.state.operations import (
     ARCHIVE_ROTATE_EXPLANATION,
     PREVIOUS_KEY,
@@ -107,7 +107,7 @@ def cmd_backfill(args, settings: Settings) -> int:
     return 0
 
 
-def _say_zone_failures(report: vault.ZoneReport) -> None:
+def _say_zone_failures(report: zones.ZoneReport) -> None:
     for path, why in report.failed[:20]:
         say(f"  misslyckades / failed: {path}: {why}")
 

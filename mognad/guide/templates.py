@@ -180,7 +180,7 @@ def mapping_skeleton(
     export: Path, feed: str = "survey", municipality_code: str | None = None
 ) -> str:
     """A mapping file (YAML text) for exports shaped like ``export``."""
-    from mognad.ingest.mapping import skeleton
+    from mognad.guide.skeleton import skeleton
     from mognad.ingest.readers import read_file
 
     export = Path(export)

@@ -15,11 +15,12 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from mognad.contract.reference import codebook
-from mognad.guide.docsgen import GOOGLE_FORMS_EXAMPLE, MS_FORMS_EXAMPLE
+from mognad.guide.skeleton import skeleton
+from mognad.guide.texts import GOOGLE_FORMS_EXAMPLE, MS_FORMS_EXAMPLE
 from mognad.ingest import values as V
 from mognad.ingest.check import check_file
 from mognad.ingest.feeds import parse
-from mognad.ingest.mapping import parse_mapping, skeleton
+from mognad.ingest.mapping import parse_mapping
 from mognad.ingest.readers import read_csv_bytes
 from mognad.ingest.rules import Context
 from mognad.ingest.run import ingest

@@ -95,7 +95,7 @@ def test_serial_000_is_refused_in_every_form_though_its_check_digit_is_right(bor
 
 
 def test_guide_examples_are_what_the_code_accepts():
-    from mognad.guide.docsgen import PERSONNUMMER_TABLE
+    from mognad.guide.texts import PERSONNUMMER_TABLE
 
     for line in PERSONNUMMER_TABLE:
         cells = [c.strip() for c in line.split("|")]
