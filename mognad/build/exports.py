@@ -12,26 +12,14 @@ import duckdb
 
 from mognad.build.errors import say
 from mognad.config import Settings
+from mognad.contract.feeds import EXPORTS
 from mognad.state.ledger import (
     read_attempt_columns,
     read_batch_checks,
 )
 
 # The ingest ledger's `attempts` table as exported (docs/architecture.md, "ingest log").
-INGEST_LOG_COLUMNS: dict[str, str] = {
-    "attempt_id": "VARCHAR",
-    "municipality_code": "VARCHAR",
-    "feed": "VARCHAR",
-    "file": "VARCHAR",
-    "sha256": "VARCHAR",
-    "status": "VARCHAR",
-    "rows_read": "BIGINT",
-    "rows_loaded": "BIGINT",
-    "rows_rejected": "BIGINT",
-    "received_at": "TIMESTAMP",
-    "load_id": "VARCHAR",
-    "reason": "VARCHAR",
-}
+INGEST_LOG_COLUMNS: dict[str, str] = EXPORTS["ingest_log"].types
 
 
 def _utc_naive(value):
@@ -105,15 +93,7 @@ def export_ingest_log(settings: Settings) -> Path:
 
 # Files still waiting in the inboxes when the build starts (mognad.quality.status.inbox_files), so
 # the operations dashboard can show files nobody has taken (stale: an alarm).
-INBOX_WAITING_COLUMNS: dict[str, str] = {
-    "municipality_code": "VARCHAR",
-    "feed": "VARCHAR",
-    "file": "VARCHAR",
-    "modified_at": "TIMESTAMP",
-    "waiting_minutes": "DOUBLE",
-    "settled": "BOOLEAN",
-    "stale": "BOOLEAN",
-}
+INBOX_WAITING_COLUMNS: dict[str, str] = EXPORTS["inbox_waiting"].types
 
 
 def export_inbox_waiting(settings: Settings) -> Path:
@@ -132,15 +112,7 @@ def export_inbox_waiting(settings: Settings) -> Path:
     return target
 
 
-BATCH_CHECK_COLUMNS: dict[str, str] = {
-    "load_id": "VARCHAR",
-    "municipality_code": "VARCHAR",
-    "feed": "VARCHAR",
-    "file": "VARCHAR",
-    "checked_at": "TIMESTAMP",
-    "success": "BOOLEAN",
-    "failed_expectations": "VARCHAR",
-}
+BATCH_CHECK_COLUMNS: dict[str, str] = EXPORTS["batch_checks"].types
 
 
 def export_batch_checks(settings: Settings) -> Path:

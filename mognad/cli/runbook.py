@@ -30,6 +30,11 @@ def cmd_docs(args, settings: Settings) -> int:
 
     for path in write(Path(args.dir) if args.dir else DEFAULT_DIR):
         say(str(path))
+    if not args.dir:  # the repository's own docs: the feed registry's derived files too
+        from mognad.contract.generate import write as write_derived
+
+        for path in write_derived():
+            say(str(path))
     return 0
 
 
@@ -187,7 +192,9 @@ def cmd_purge_archive(args, settings: Settings) -> int:
 
 def register(sub) -> None:
     """Add this module's subcommands to the `mognad` parser."""
-    p = sub.add_parser("docs", help="regenerate the delivery guide docs/leverans/")
+    p = sub.add_parser(
+        "docs", help="regenerate docs/leverans/ and the files derived from the feed registry"
+    )
     p.add_argument("--dir", help="target folder (default: docs/leverans)")
     p = sub.add_parser("templates", help="write blank CSV and XLSX templates per feed")
     p.add_argument("--dir", default="mallar", help="target folder (default: ./mallar)")

@@ -22,12 +22,13 @@ import io
 from pathlib import Path
 
 from mognad.config import TARGET_GROUPS
+from mognad.contract.feeds import DELIVERED_FEEDS
 from mognad.contract.personnummer import build as build_pnr
 from mognad.contract.personnummer import format_as
 from mognad.contract.reference import codebook
 from mognad.ingest.rules import FEED_COLUMNS
 
-TEMPLATE_FEEDS = ("survey", "training", "hr", "plan")
+TEMPLATE_FEEDS = DELIVERED_FEEDS
 GENDER_CHOICES = ("kvinna", "man", "annat")
 TEXT_COLUMNS = {"respondent_id", "person_id", "course_code", "aid_code", "course_codes"}
 DATE_COLUMNS = {"submitted_at", "completed_at", "snapshot_date", "starts_on", "due_on"}

@@ -17,7 +17,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from mognad.config import FEEDS, Settings
+from mognad.config import Settings
+from mognad.contract.feeds import RAW_FEEDS
 from mognad.contract.problems import problem
 from mognad.contract.reference import municipalities
 from mognad.ingest import durable
@@ -31,7 +32,7 @@ from mognad.ingest.report import IngestReport, Outcome
 from mognad.ingest.rules import KEYED_FEEDS, Context, Parsed
 from mognad.state.ledger import Attempt, Ledger
 
-INGEST_FEEDS = (*FEEDS, "kolada")
+INGEST_FEEDS = RAW_FEEDS
 """The contract's feeds plus ``kolada`` (Kolada v3 data landed by ``mognad pull``)."""
 NOTHING_READ = hashlib.sha256(b"").hexdigest()
 """The checksum recorded for a file that was not opened (a link, a FIFO, an oversized file)."""

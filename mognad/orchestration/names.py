@@ -7,10 +7,11 @@
 
 from __future__ import annotations
 
-from mognad.config import FEEDS
+from mognad.contract import feeds
 
-# `kolada` is the HTTP feed (docs/architecture.md); it lands in the raw zone like the inbox feeds.
-RAW_FEEDS: tuple[str, ...] = (*FEEDS, "kolada")
+# Every feed of the registry, `kolada` (the HTTP feed) too: it lands like the inbox feeds.
+RAW_FEEDS: tuple[str, ...] = feeds.RAW_FEEDS
+
 INBOX_ASSET_NAME = "mognad_inbox"
 PUBLISHED_ASSET_NAME = "mognad_published"
 RAW_LOADED_ALIAS = "mognad_raw_loaded"

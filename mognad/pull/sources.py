@@ -11,8 +11,9 @@ from pathlib import Path
 import yaml
 
 from mognad.config import PROJECT_DIR, Settings
+from mognad.contract.feeds import RAW_FEEDS
 
-FEEDS = ("survey", "training", "hr", "plan", "kolada")
+FEEDS = RAW_FEEDS
 
 
 PAGINATION = ("none", "page", "next_link", "kolada", "xapi")
