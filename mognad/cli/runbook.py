@@ -9,7 +9,7 @@ from pathlib import Path
 from mognad.cli.output import say
 from mognad.config import FEEDS, Settings
 from mognad.contract.reference import municipalities
-from mognad.state import vault, zones
+from mognad.state import vault
 from mognad.state.operations import (
     ARCHIVE_ROTATE_EXPLANATION,
     PREVIOUS_KEY,
@@ -23,6 +23,7 @@ from mognad.state.operations import (
     rotate_key,
     show_original,
 )
+from mognad.state.zones import ZoneReport
 
 
 def cmd_docs(args, settings: Settings) -> int:
@@ -112,7 +113,7 @@ def cmd_backfill(args, settings: Settings) -> int:
     return 0
 
 
-def _say_zone_failures(report: zones.ZoneReport) -> None:
+def _say_zone_failures(report: ZoneReport) -> None:
     for path, why in report.failed[:20]:
         say(f"  misslyckades / failed: {path}: {why}")
 

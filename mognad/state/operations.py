@@ -26,7 +26,8 @@ from pathlib import Path
 from mognad.config import FEEDS, Settings
 from mognad.contract.reference import municipalities
 from mognad.secrets import GENERATORS, read_secrets, write_secrets
-from mognad.state import vault, zones
+from mognad.state import vault
+from mognad.state.zones import ZoneReport, seal_zones
 
 PREVIOUS_KEY = "MOGNAD_PSEUDONYM_KEY_PREVIOUS"
 
@@ -267,7 +268,7 @@ class ArchiveRotation:
     secrets_file: str
     resumed: bool
     finished: bool
-    report: zones.ZoneReport
+    report: ZoneReport
 
 
 def rotate_archive_key(settings: Settings) -> ArchiveRotation:
@@ -298,11 +299,11 @@ def rotate_archive_key(settings: Settings) -> ArchiveRotation:
         )
     keys = vault.load_keyring(path)
     zones = (settings.archive, settings.quarantine)
-    report = zones.seal_zones(zones, keys, reencrypt=True)
+    report = seal_zones(zones, keys, reencrypt=True)
     if not report.failed:
         # a second pass: an ingest that read the old key just before the switch may have
         # stored a file with it while the first pass ran
-        again = zones.seal_zones(zones, keys, reencrypt=True)
+        again = seal_zones(zones, keys, reencrypt=True)
         report.reencrypted += again.reencrypted
         report.encrypted += again.encrypted
         report.notes += again.notes
@@ -320,10 +321,10 @@ def rotate_archive_key(settings: Settings) -> ArchiveRotation:
     return ArchiveRotation(str(path), resumed, finished, report)
 
 
-def encrypt_zones(settings: Settings) -> zones.ZoneReport:
+def encrypt_zones(settings: Settings) -> ZoneReport:
     """Encrypt the clear-text originals (and links) earlier versions left in the archive and
     quarantine, and set the modes (folders 0700, files 0600). Safe to run at any time."""
-    return zones.seal_zones((settings.archive, settings.quarantine), vault.keyring(settings))
+    return seal_zones((settings.archive, settings.quarantine), vault.keyring(settings))
 
 
 def show_original(settings: Settings, file: str, out: Path) -> tuple[Path, int, int | None]:
@@ -345,7 +346,7 @@ class PurgePlan:
     delete: list[Path] = field(default_factory=list)
     keep: list[tuple[Path, str]] = field(default_factory=list)  # (file, why kept)
     bytes: int = 0
-    encrypted: zones.ZoneReport | None = None  # clear-text originals encrypted first
+    encrypted: ZoneReport | None = None  # clear-text originals encrypted first
     encrypt_error: str | None = None
 
 

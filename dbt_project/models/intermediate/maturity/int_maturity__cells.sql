@@ -31,7 +31,7 @@ with loads as (
 todo as (
     select l.municipality_code, l.survey_loads
     from loads as l
-    {%- if is_incremental() %}
+    {% if is_incremental() -%}
     left join (
         select municipality_code, max(survey_loads) as survey_loads
         from {{ this }}
