@@ -1,6 +1,6 @@
 """Superset configuration for mognad (loaded through SUPERSET_CONFIG_PATH).
 
-Everything secret comes from the environment, which ``mognad.stack.superset_local.superset_env``
+Everything secret comes from the environment, which ``mognad.stack.superset_base.superset_env``
 fills from the generated secrets file. There are no default secrets: a missing key stops start-up.
 """
 

@@ -10,7 +10,7 @@ made-up, Luhn-valid number) and should be replaced by real rows.
     mognad templates --mapping-from EXPORT.xlsx --municipality 2281 [--feed survey]
 
 ``--mapping-from`` writes a mapping skeleton for a survey tool's export instead
-(:func:`mognad.ingest.mapping.skeleton`): the columns and questions it recognises filled in,
+(:func:`mognad.guide.skeleton.skeleton`): the columns and questions it recognises filled in,
 the rest listed for the municipality to fill in.
 """
 

@@ -2,8 +2,8 @@
 
 Callables run inside Airflow tasks; `dbt_group()` is DAG wiring. dbt runs through
 astronomer-cosmos from a prebuilt `manifest.json` (written by `mognad.stack.airflow_local.setup` via
-`mognad.build.run.parse_dbt`), so parsing a DAG file never runs dbt. Without a manifest the DAG
-still imports and falls back to one task running `mognad.build.run.run_dbt`.
+`mognad.build.dbt.parse_dbt`), so parsing a DAG file never runs dbt. Without a manifest the DAG
+still imports and falls back to one task running `mognad.build.dbt.run_dbt`.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def dbt_tasks_mode() -> str:
       one build;
     - `local`: one cosmos task per node, each its own `dbt build` invocation (~3–5 s of
       fixed cost per task, ~25 tasks in a row);
-    - `single`: one plain task running `mognad.build.run.run_dbt` (no per-node tasks)."""
+    - `single`: one plain task running `mognad.build.dbt.run_dbt` (no per-node tasks)."""
     raw = os.environ.get("MOGNAD_DBT_TASKS", "").strip().lower() or DEFAULT_DBT_TASKS
     mode = {"cosmos": "watcher"}.get(raw, raw)
     if mode not in DBT_TASK_MODES:

@@ -129,7 +129,7 @@ def write_manifest(settings: Settings, progress: Callable[[str], None] = print) 
     """dbt parse → dbt_project/target/manifest.json, which cosmos reads in `mognad_build`.
 
     Done here, never at DAG parse time. A failure is reported, not raised: the build DAG then
-    falls back to one task running `mognad.build.run.run_dbt`."""
+    falls back to one task running `mognad.build.dbt.run_dbt`."""
     from mognad.build.dbt import parse_dbt
 
     try:

@@ -1,6 +1,6 @@
 """Roles, row-level security and demo users in Superset (run by Superset's own interpreter).
 
-`mognad.stack.superset_local.setup_access` runs this file with the Superset virtualenv's
+`mognad.stack.superset_access.setup_access` runs this file with the Superset virtualenv's
 python and the spec (`access_spec`) as JSON on stdin: a role per municipality whose RLS
 filter shows only its rows on every dataset with a `municipality_code`, a county role, and
 the demo users (password in `SUPERSET_DEMO_PASSWORD`). The last line printed is

@@ -13,7 +13,7 @@
   ever gains whole loads. `survey_loads` records how many loads a municipality's cells
   were computed from; a build recomputes (delete + insert) only the municipalities whose
   count in staging differs. A change to the project or to MOGNAD_MIN_CELL rebuilds all
-  (`mognad.build.run.run_dbt`: the fingerprint covers both).
+  (`mognad.build.dbt.run_dbt`: the fingerprint covers both).
 -#}
 {{ config(
     materialized='incremental',
