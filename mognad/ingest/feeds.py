@@ -11,7 +11,7 @@ from collections.abc import Callable
 from mognad.contract.problems import Problem, problem
 from mognad.ingest import values as V
 from mognad.ingest.readers import Sheet
-from mognad.ingest.rows import _hr_row, _parse_kolada, _survey_row, _training_row
+from mognad.ingest.rows import ROW_PARSERS, _parse_kolada
 from mognad.ingest.rules import Context, HeaderMap, Parsed, _fatal, map_header
 
 
@@ -91,13 +91,13 @@ def _parse_sheet(feed: str, sheet: Sheet, ctx: Context, columnar: bool) -> Parse
         from mognad.ingest.plan import parse_plan
 
         return parse_plan(sheet, hmap, ctx)
-    parser: Callable = {"survey": _survey_row, "training": _training_row, "hr": _hr_row}[feed]
+    parser: Callable = ROW_PARSERS[feed]
     if feed == "survey" and not hmap.items:
         return _fatal(len(sheet.rows), problem("no_items", 1))
     if columnar:
         from mognad.ingest.columnar import parse_columns
 
-        fast = parse_columns(feed, sheet, hmap, ctx)
+        fast = parse_columns(feed, sheet, hmap, ctx, parser)
         if fast is not None:
             return fast
     state: dict = {"seen": set()}

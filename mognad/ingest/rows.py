@@ -238,3 +238,8 @@ def _parse_kolada(sheet: Sheet, ctx: Context) -> Parsed:
     if deleted:
         parsed.receipt["deleted_values"] = deleted
     return parsed
+
+
+# The row-wise parser of each tabular feed (the columnar parser is handed these to name the
+# problems of the rows it found bad).
+ROW_PARSERS = {"survey": _survey_row, "training": _training_row, "hr": _hr_row}

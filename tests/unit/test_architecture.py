@@ -136,3 +136,13 @@ def test_the_package_has_no_flat_modules_but_settings():
     """At the top only the settings every part reads; everything else lives in its part."""
     top = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert top == ["__init__.py", "config.py", "secrets.py"], top
+
+
+def test_the_two_parsers_share_the_rules_and_not_each_other():
+    """Row-wise (`rows`) and columnar (`columnar`) parsing both read `rules`; the columnar
+    parser is handed the row parser for naming bad rows, so neither imports the other."""
+    graph = _graph()
+    assert "mognad.ingest.rules" in graph["mognad.ingest.rows"]
+    assert "mognad.ingest.rules" in graph["mognad.ingest.columnar"]
+    assert "mognad.ingest.columnar" not in graph["mognad.ingest.rows"]
+    assert "mognad.ingest.rows" not in graph["mognad.ingest.columnar"]
