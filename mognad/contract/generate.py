@@ -73,25 +73,27 @@ def render_source_yaml() -> str:
     lines += ["      " + w for w in textwrap.wrap(SOURCE_DESCRIPTION, 92, break_on_hyphens=False)]
     lines.append("    tables:")
     home = "{{ env_var('MOGNAD_HOME', '../data') }}"
-    for feed in FEEDS.values():
-        lines.append(f"      - name: {feed.name}")
-        lines += _description(feed.description, "        ")
-        lines += [
-            "        meta:",
-            "          external_location: >-",
-            f"            read_parquet('{home}/raw/feed={feed.name}/*/*/*.parquet',",
-            "            hive_partitioning = false, union_by_name = true)",
-        ]
-        lines += _columns(feed.raw_columns, "        ")
-    for export in EXPORTS.values():
-        lines.append(f"      - name: {export.name}")
-        lines += _description(export.description, "        ")
-        lines += [
-            "        meta:",
-            "          external_location: >-",
-            f"            read_parquet('{home}/raw/{export.name}.parquet')",
-        ]
-        lines += _columns(export.columns, "        ")
+    tables = [
+        (
+            feed.name,
+            feed.description,
+            [
+                f"read_parquet('{home}/raw/feed={feed.name}/*/*/*.parquet',",
+                "hive_partitioning = false, union_by_name = true)",
+            ],
+            feed.raw_columns,
+        )
+        for feed in FEEDS.values()
+    ] + [
+        (e.name, e.description, [f"read_parquet('{home}/raw/{e.name}.parquet')"], e.columns)
+        for e in EXPORTS.values()
+    ]
+    for name, description, location, columns in tables:
+        lines.append(f"      - name: {name}")
+        lines += _description(description, "        ")
+        lines += ["        meta:", "          external_location: >-"]
+        lines += [f"            {part}" for part in location]
+        lines += _columns(columns, "        ")
     return "\n".join(lines) + "\n"
 
 
