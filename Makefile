@@ -15,3 +15,4 @@ setup:
 
 lint:
 	.venv/pipeline/bin/ruff check . && .venv/pipeline/bin/ruff format --check .
+	.venv/pipeline/bin/sqlfluff lint dbt_project/models dbt_project/macros

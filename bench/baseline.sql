@@ -306,7 +306,7 @@ select
     true
 from xapi_wide;
 
--- 8. personnummer and samordningsnummer (mognad/personnummer.py), once per distinct value:
+-- 8. personnummer and samordningsnummer (mognad/contract/personnummer.py), once per distinct value:
 --    form, century, a real birth date on or before today (day + 60 for samordningsnummer),
 --    Luhn check digit; the 12-digit form, or NULL
 create temp macro real_date(y, m, d) as

@@ -33,9 +33,13 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mognad import superset as ss  # noqa: E402
 from mognad.config import Settings  # noqa: E402
 from mognad.secrets import ensure_secrets, read_secrets  # noqa: E402
+from mognad.stack import (
+    superset_access,  # noqa: E402
+    superset_base,  # noqa: E402
+)
+from mognad.stack import superset_local as ss  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:
@@ -66,7 +70,7 @@ def bench(
         config={"enable_external_access": False, "lock_configuration": True},
     )
     rows_out = []
-    for slug in ss.DASHBOARD_SLUGS:
+    for slug in superset_base.DASHBOARD_SLUGS:
         charts = session.get(f"{base}/api/v1/dashboard/{slug}/charts", timeout=30).json()
         api_ms: list[float] = []
         db_ms: list[float] = []
@@ -76,7 +80,7 @@ def bench(
             ds_id = int(str(params["datasource"]).split("__")[0])
             body = {
                 "datasource": {"id": ds_id, "type": "table"},
-                "queries": [ss.chart_data_query(params)],
+                "queries": [superset_access.chart_data_query(params)],
                 "result_format": "json",
                 "force": True,  # no cache: measure the query, not the cache
             }

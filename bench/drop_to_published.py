@@ -30,11 +30,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mognad import airflow as af  # noqa: E402
 from mognad.config import Settings  # noqa: E402
-from mognad.orchestration import live  # noqa: E402
-from mognad.reference import VASTERNORRLAND  # noqa: E402
+from mognad.contract.reference import VASTERNORRLAND  # noqa: E402
 from mognad.secrets import ensure_secrets  # noqa: E402
+from mognad.stack import airflow_local as af  # noqa: E402
+from tests.support import live  # noqa: E402
 
 
 def drops(settings: Settings, codes: list[str], n: int, scale: float, timeout: float) -> list:

@@ -1,16 +1,16 @@
 """Benchmark inboxes: national (all 290 municipalities) or county (Västernorrland) scale.
 
-Reuses the demo generator (:func:`mognad.demo.generate`), so the files come in the contract's
-mix of formats (cp1252 / UTF-8 with and without BOM, ``;`` ``,`` and tab, XLSX with title rows,
-xAPI JSON), with the demo's few deliberate bad rows and one unreadable file. Deterministic:
+Reuses the demo generator (:func:`mognad.demo.generate.generate`), so the files come in the
+contract's mix of formats (cp1252 / UTF-8 with and without BOM, ``;`` ``,`` and tab, XLSX with title
+rows, xAPI JSON), with the demo's few deliberate bad rows and one unreadable file. Deterministic:
 same arguments, byte-identical files.
 
-``--scale`` is the share of a real roll-out: 1.0 = about 850,000 municipal employees
-nationally (staff in proportion to each municipality's population, ``mognad.demo.population``),
-or the county's real size for ``--county``. Each municipality gets three DiMiOS waves
-(2024–2026), DigComp ratings (2025, some 2026), twelve monthly HR snapshots (2025-12 … 2026-11)
-and LMS exports (the demo's course mix: about two course events per employee and year, not
-the ten of the original sizing — see docs/benchmarks.md).
+``--scale`` is the share of a real roll-out: 1.0 = about 850,000 municipal employees nationally
+(staff in proportion to each municipality's population, ``mognad.demo.common.population``), or the
+county's real size for ``--county``. Each municipality gets three DiMiOS waves (2024–2026), DigComp
+ratings (2025, some 2026), twelve monthly HR snapshots (2025-12 … 2026-11) and LMS exports (the
+demo's course mix: about two course events per employee and year, not the ten of the original sizing
+— see docs/benchmarks.md).
 
     .venv/pipeline/bin/python bench/generate.py INBOX [--scale 0.05] [--county] [--seed 2024]
 """
@@ -24,8 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mognad.demo import DemoSummary, generate, staff_size  # noqa: E402
-from mognad.reference import VASTERNORRLAND, municipalities  # noqa: E402
+from mognad.contract.reference import VASTERNORRLAND, municipalities  # noqa: E402
+from mognad.demo.common import DemoSummary
+from mognad.demo.generate import generate, staff_size  # noqa: E402
 
 NATIONAL_EMPLOYEES = 850_000
 HR_MONTHS = [(2025, 12)] + [(2026, m) for m in range(1, 12)]  # twelve monthly snapshots

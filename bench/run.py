@@ -78,7 +78,7 @@ def timed(cmd: list[str], env: dict[str, str], log: Path) -> dict:
 
 def new_survey_file(code: str, scale: float, county: bool, into: Path) -> Path:
     """A new delivery (another seed) of one municipality's latest DiMiOS wave."""
-    from mognad.demo import generate as demo_generate
+    from mognad.demo.generate import generate as demo_generate
 
     tmp = Path(tempfile.mkdtemp(prefix="mognad-bench-drop-"))
     try:

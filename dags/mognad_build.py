@@ -12,7 +12,7 @@ from _mognad_defaults import DEFAULT_ARGS, START_DATE, WAREHOUSE_POOL
 from airflow.sdk import Asset, dag, task
 
 from mognad.orchestration import build_tasks
-from mognad.orchestration.assets import PUBLISHED_ASSET_NAME, RAW_FEEDS, raw_feed_asset_name
+from mognad.orchestration.names import PUBLISHED_ASSET_NAME, RAW_FEEDS, raw_feed_asset_name
 
 any_feed_loaded = reduce(or_, (Asset(name=raw_feed_asset_name(f)) for f in RAW_FEEDS))
 

@@ -1,6 +1,6 @@
 """Daily housekeeping: purge archived originals (they hold personnummer) older than
 MOGNAD_ARCHIVE_RETENTION_DAYS, only where the content is safe in the raw zone; every purge
-is logged in state/purge_log.jsonl. Thin: the task calls `mognad.ops.purge_archive`."""
+is logged in state/purge_log.jsonl. Thin: the task calls `mognad.state.operations.purge_archive`."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def mognad_housekeeping():
     @task
     def purge_archive() -> dict:
         from mognad.config import load_settings
-        from mognad.ops import purge_archive as purge
+        from mognad.state.operations import purge_archive as purge
 
         settings = load_settings()
         plan = purge(settings, settings.archive_retention_days, apply=True)

@@ -12,7 +12,7 @@ from _mognad_defaults import DEFAULT_ARGS, START_DATE
 from airflow.sdk import Asset, AssetAlias, AssetWatcher, dag, task
 
 from mognad.config import load_settings
-from mognad.orchestration.assets import INBOX_ASSET_NAME, RAW_LOADED_ALIAS
+from mognad.orchestration.names import INBOX_ASSET_NAME, RAW_LOADED_ALIAS
 from mognad.orchestration.trigger import InboxSettledTrigger
 
 _settings = load_settings()

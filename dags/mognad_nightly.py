@@ -11,7 +11,7 @@ import pendulum
 from _mognad_defaults import DEFAULT_ARGS, HTTP_POOL, WAREHOUSE_POOL
 from airflow.sdk import Asset, CronTriggerTimetable, dag, task
 
-from mognad.orchestration.assets import PUBLISHED_ASSET_NAME
+from mognad.orchestration.names import PUBLISHED_ASSET_NAME
 
 
 @dag(

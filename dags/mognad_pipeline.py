@@ -28,7 +28,8 @@ def mognad_pipeline():
 
     @task(pool=WAREHOUSE_POOL)
     def build() -> str:
-        from mognad.build import prepare_build, run_dbt
+        from mognad.build.dbt import run_dbt
+        from mognad.build.gate import prepare_build
         from mognad.config import load_settings
 
         settings = load_settings()
@@ -40,8 +41,8 @@ def mognad_pipeline():
 
     @task(pool=WAREHOUSE_POOL)
     def validate() -> str:
-        from mognad.build import validate_marts
         from mognad.config import load_settings
+        from mognad.quality.marts import validate_marts
 
         outcome = validate_marts(load_settings())
         if not outcome.success:

@@ -10,6 +10,6 @@ COPY . .
 RUN uv pip install --system --no-deps -e . \
  # cosmos reads this prebuilt manifest; no container runs dbt at DAG parse time
  && MOGNAD_HOME=/tmp/parse python -c \
-    "from mognad.build import parse_dbt; from mognad.config import load_settings; parse_dbt(load_settings())" \
+    "from mognad.build.run import parse_dbt; from mognad.config import load_settings; parse_dbt(load_settings())" \
  && rm -rf /tmp/parse
 ENTRYPOINT ["/opt/mognad/docker/airflow-entrypoint.sh"]

@@ -10,10 +10,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mognad.contract.feeds import DELIVERED_FEEDS
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 """The checkout: dbt project, expectations, Superset assets and DAGs live beside the package."""
 
-FEEDS = ("survey", "training", "hr", "plan")
+# The feeds municipalities deliver into an inbox (the registry names every feed).
+FEEDS = DELIVERED_FEEDS
 TARGET_GROUPS = ("förtroendevald", "chef", "medarbetare")
 GENDERS = ("kvinna", "man", "annat", "ej angivet")
 TOTAL = "alla"

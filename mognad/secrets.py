@@ -4,7 +4,7 @@ The file is a plain ``KEY=value`` env file so shell scripts and Docker can read 
 A key that exists is never regenerated: rotating the pseudonym key breaks joins across
 time and is a deliberate runbook step, not a side effect of setup. The archive key
 (``MOGNAD_ARCHIVE_KEY``) encrypts the delivered originals kept in the archive and quarantine
-(``mognad.vault``); it is a key of its own, never derived from the pseudonym key.
+(``mognad.state.vault``); it is a key of its own, never derived from the pseudonym key.
 """
 
 from __future__ import annotations

@@ -7,5 +7,7 @@ scripts/setup.sh --browser
 echo "[test] ruff"
 .venv/pipeline/bin/ruff check .
 .venv/pipeline/bin/ruff format --check .
+echo "[test] sqlfluff"
+.venv/pipeline/bin/sqlfluff lint dbt_project/models dbt_project/macros
 echo "[test] pytest"
 exec .venv/pipeline/bin/pytest -p no:cacheprovider --timeout=1200 "$@"

@@ -1496,7 +1496,7 @@ DASHBOARDS = [
 # 7. Plan och genomförande ------------------------------------------------------------------
 # The municipalities' training plans (marts.fct_training_plan, fct_training_plan_gender)
 # against what was done. Every dataset keeps municipality_code, so row-level security applies
-# to it as to the others (mognad.superset: RLS on every table with that column).
+# to it as to the others (mognad.stack.superset_local: RLS on every table with that column).
 D7 = "plan-och-genomforande"
 PLAN_STATUS = "CASE WHEN f.suppressed THEN '..' ELSE f.status END"
 dataset(

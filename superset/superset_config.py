@@ -1,7 +1,7 @@
 """Superset configuration for mognad (loaded through SUPERSET_CONFIG_PATH).
 
-Everything secret comes from the environment, which ``mognad.superset.superset_env`` fills
-from the generated secrets file. There are no default secrets: a missing key stops start-up.
+Everything secret comes from the environment, which ``mognad.stack.superset_base.superset_env``
+fills from the generated secrets file. There are no default secrets: a missing key stops start-up.
 """
 
 import os
@@ -12,7 +12,7 @@ def _required(name: str) -> str:
     value = os.environ.get(name, "")
     if not value:
         raise RuntimeError(
-            f"{name} is not set; start Superset through `mognad` (mognad.superset.superset_env)"
+            f"{name} is not set; start Superset through `mognad` (mognad.stack.superset_local)"
         )
     return value
 
@@ -170,7 +170,7 @@ CACHE_CONFIG = {"CACHE_TYPE": "NullCache"}
 CACHE_DEFAULT_TIMEOUT = 0
 
 # --- isolation: each user's own warehouse file --------------------------------------------
-# The published warehouse (mognad.publish) is a generation folder with the county file
+# The published warehouse (mognad.build.publish) is a generation folder with the county file
 # ``mognad.duckdb`` and ``kommun/<kommunkod>.duckdb``: the same tables, holding only that
 # municipality's detail and the county's protected aggregates. Superset's one database
 # names the warehouse (``duckdb:///mognad.duckdb``, no server path in exports); every

@@ -61,8 +61,8 @@ DEMO_SCALE = 0.2
 def pipeline_run(tmp_path_factory, artifacts) -> PipelineRun:
     import time
 
-    from mognad import airflow as af
-    from mognad.demo import generate
+    from mognad.demo.generate import generate
+    from mognad.stack import airflow_local as af
 
     home = tmp_path_factory.mktemp("pipeline") / "home"
     settings = make_settings(home)

@@ -5,7 +5,7 @@
   The raw zone is one folder per load (`feed=<f>/municipality_code=<k>/load_id=<id>/`), never
   rewritten, so a load is read once: in an incremental run, files whose load_id is already in
   the model ({{ this }}) are skipped, and so are loads the Great Expectations gate failed
-  (listed in `raw/batch_checks.parquet`, exported by `mognad.build.prepare_build`). When no
+  (listed in `raw/batch_checks.parquet`, exported by `mognad.build.gate.prepare_build`). When no
   file is left, the result is an empty relation with the same columns.
 
   path:    the glob of the feed's files

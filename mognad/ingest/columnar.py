@@ -23,22 +23,12 @@ from itertools import zip_longest
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mognad.contract.problems import Problem
+from mognad.contract.reference import codebook
 from mognad.ingest import values as V
-from mognad.ingest.feeds import (
-    FORMATS,
-    STATUSES,
-    Context,
-    HeaderMap,
-    Parsed,
-    _hr_row,
-    _person_key,
-    _survey_row,
-    _training_row,
-)
 from mognad.ingest.land import FEED_SCHEMAS, PROVENANCE
-from mognad.ingest.problems import Problem
 from mognad.ingest.readers import Sheet
-from mognad.reference import codebook
+from mognad.ingest.rules import FORMATS, STATUSES, Context, HeaderMap, Parsed, _person_key
 
 _PROVENANCE_NAMES = {name for name, _ in PROVENANCE} - {"source_row"}
 _AID = re.compile(r"\d{6}")
@@ -189,7 +179,7 @@ def _format_fn(text: str) -> tuple:
     return (False, FORMATS.get(raw, "other") if raw else None)
 
 
-def _training(sheet: Sheet, hmap: HeaderMap, ctx: Context, cols: _Columns) -> Parsed:
+def _training(sheet: Sheet, hmap: HeaderMap, ctx: Context, cols: _Columns, row_fn) -> Parsed:
     c = hmap.columns
     excel = sheet.kind == "xlsx"
     b_person, (pkey,) = _lookup(cols.get(c["person_id"]), _person_fn(ctx), [pa.string()])
@@ -211,7 +201,7 @@ def _training(sheet: Sheet, hmap: HeaderMap, ctx: Context, cols: _Columns) -> Pa
     b_hours, (hours,) = _lookup(cols.get(c.get("hours")), _number_fn(fte=False), [pa.float64()])
     _, (name,) = _lookup(cols.get(c.get("course_name")), _optional, [pa.string()])
     bad = _any([b_person, b_course, b_date, b_status, b_missing_date, b_hours], cols.n)
-    problems = _name_problems(sheet, _true_indices(bad), _training_row, hmap, ctx, {})
+    problems = _name_problems(sheet, _true_indices(bad), row_fn, hmap, ctx, {})
     table = _finish(
         "training",
         sheet,
@@ -260,7 +250,7 @@ def _aid_fn(excel: bool):
     return fn
 
 
-def _hr(sheet: Sheet, hmap: HeaderMap, ctx: Context, cols: _Columns) -> Parsed:
+def _hr(sheet: Sheet, hmap: HeaderMap, ctx: Context, cols: _Columns, row_fn) -> Parsed:
     c = hmap.columns
     excel = sheet.kind == "xlsx"
     b_person, (pkey,) = _lookup(cols.get(c["person_id"]), _person_fn(ctx), [pa.string()])
@@ -278,7 +268,7 @@ def _hr(sheet: Sheet, hmap: HeaderMap, ctx: Context, cols: _Columns) -> Parsed:
     b_fte, (fte,) = _lookup(cols.get(c.get("fte")), _number_fn(fte=True), [pa.float64()])
     _, (unit,) = _lookup(cols.get(c.get("unit")), _optional, [pa.string()])
     bad = _any([b_person, b_snap, b_dept, b_tg, b_gender, b_aid, b_fte], cols.n)
-    problems = _name_problems(sheet, _true_indices(bad), _hr_row, hmap, ctx, {})
+    problems = _name_problems(sheet, _true_indices(bad), row_fn, hmap, ctx, {})
     table = _finish(
         "hr",
         sheet,
@@ -326,13 +316,13 @@ def _answer_fn(item):
 
 
 def _default_instrument(hmap: HeaderMap) -> str:
-    """As ``feeds._survey_row`` decides it: the one instrument owning the file's items."""
+    """As ``rows._survey_row`` decides it: the one instrument owning the file's items."""
     books = codebook()
     owners = {inst for inst, book in books.items() for code in hmap.items if code in book}
     return owners.pop() if len(owners) == 1 else "dimios"
 
 
-def _survey(sheet: Sheet, hmap: HeaderMap, ctx: Context, cols: _Columns) -> Parsed | None:
+def _survey(sheet: Sheet, hmap: HeaderMap, ctx: Context, cols: _Columns, row_fn) -> Parsed | None:
     c = hmap.columns
     n = cols.n
     excel = sheet.kind == "xlsx"
@@ -367,7 +357,7 @@ def _survey(sheet: Sheet, hmap: HeaderMap, ctx: Context, cols: _Columns) -> Pars
     bad = _any(masks, n)
     bad = _duplicates(rid, bad)
     state: dict = {"seen": set(), "default_instrument": default}
-    problems = _survey_problems(sheet, rid, bad, hmap, ctx, state)
+    problems = _survey_problems(sheet, rid, bad, hmap, ctx, state, row_fn)
     base = _finish(
         "survey",
         sheet,
@@ -431,9 +421,9 @@ def _duplicates(rid: pa.Array, bad: pa.Array) -> pa.Array:
     return pa.array(out, pa.bool_())
 
 
-def _survey_problems(sheet, rid, bad, hmap, ctx, state) -> list[Problem]:
-    """Name the bad rows' problems with ``_survey_row``, whose duplicate check needs the ids
-    accepted *before* each row."""
+def _survey_problems(sheet, rid, bad, hmap, ctx, state, row_fn) -> list[Problem]:
+    """Name the bad rows' problems with the row-wise parser (``rows._survey_row``), whose
+    duplicate check needs the ids accepted *before* each row."""
     bad_rows = _true_indices(bad)
     if not bad_rows:
         return []
@@ -446,7 +436,7 @@ def _survey_problems(sheet, rid, bad, hmap, ctx, state) -> list[Problem]:
         if not flags[i]:
             seen.add(r)
             continue
-        _, errs = _survey_row(sheet.rows[i], sheet.row_numbers[i], hmap, ctx, excel, state)
+        _, errs = row_fn(sheet.rows[i], sheet.row_numbers[i], hmap, ctx, excel, state)
         if not errs:
             raise _Disagree(i)
         problems.extend(errs)
@@ -456,12 +446,18 @@ def _survey_problems(sheet, rid, bad, hmap, ctx, state) -> list[Problem]:
 PARSERS: dict[str, Callable] = {"survey": _survey, "training": _training, "hr": _hr}
 
 
-def parse_columns(feed: str, sheet: Sheet, hmap: HeaderMap, ctx: Context) -> Parsed | None:
-    """The feed's rows parsed a column at a time, or ``None``: parse this file row by row."""
+def parse_columns(
+    feed: str, sheet: Sheet, hmap: HeaderMap, ctx: Context, row_parser: Callable
+) -> Parsed | None:
+    """The feed's rows parsed a column at a time, or ``None``: parse this file row by row.
+
+    ``row_parser`` is the feed's row-wise parser (``rows.ROW_PARSERS[feed]``), which names
+    the problems of the rows found bad here, so every message has one source; it is passed
+    in, so the two parsers share the rules module and neither imports the other."""
     parser = PARSERS.get(feed)
     if parser is None or not sheet.rows:
         return None
     try:
-        return parser(sheet, hmap, ctx, _Columns(sheet))
+        return parser(sheet, hmap, ctx, _Columns(sheet), row_parser)
     except _Disagree:
         return None

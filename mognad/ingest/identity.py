@@ -1,6 +1,6 @@
 """Personnummer in, keyed pseudonym out: the clear value never leaves ingest.
 
-Parsing and the Luhn check live in :mod:`mognad.personnummer`; this module adds the key.
+Parsing and the Luhn check live in :mod:`mognad.contract.personnummer`; this module adds the key.
 Callers get a pseudonym (HMAC-SHA256 of the normalised 12-digit form) or ``None``; error
 messages never repeat the value.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from mognad.personnummer import normalize as normalise
+from mognad.contract.personnummer import normalize as normalise
 
 __all__ = ["normalise", "pseudonymise"]
 

@@ -10,80 +10,25 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from mognad.contract import feeds as feed_registry
 from mognad.ingest import durable
 
-PROVENANCE = [
-    ("load_id", pa.string()),
-    ("municipality_code", pa.string()),
-    ("source_file", pa.string()),
-    ("sha256", pa.string()),
-    ("received_at", pa.timestamp("us")),
-    ("source_row", pa.int32()),
-]
+# The raw zone's Arrow types, derived from the feed registry's DuckDB types.
+_ARROW = {
+    "VARCHAR": pa.string(),
+    "INTEGER": pa.int32(),
+    "BIGINT": pa.int64(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "DATE": pa.date32(),
+    "TIMESTAMP": pa.timestamp("us"),
+}
+
+PROVENANCE = [(c.name, _ARROW[c.type]) for c in feed_registry.PROVENANCE]
 
 FEED_SCHEMAS: dict[str, pa.Schema] = {
-    "survey": pa.schema(
-        PROVENANCE
-        + [
-            ("respondent_id", pa.string()),
-            ("submitted_at", pa.timestamp("us")),
-            ("wave", pa.int32()),
-            ("target_group", pa.string()),
-            ("gender", pa.string()),
-            ("department", pa.string()),
-            ("instrument", pa.string()),
-            ("item_code", pa.string()),
-            ("answer", pa.int32()),
-        ]
-    ),
-    "training": pa.schema(
-        PROVENANCE
-        + [
-            ("person_key", pa.string()),
-            ("course_code", pa.string()),
-            ("course_name", pa.string()),
-            ("completed_at", pa.date32()),
-            ("status", pa.string()),
-            ("completed", pa.bool_()),
-            ("format", pa.string()),
-            ("hours", pa.float64()),
-        ]
-    ),
-    "hr": pa.schema(
-        PROVENANCE
-        + [
-            ("person_key", pa.string()),
-            ("snapshot_date", pa.date32()),
-            ("department", pa.string()),
-            ("unit", pa.string()),
-            ("target_group", pa.string()),
-            ("gender", pa.string()),
-            ("aid_code", pa.string()),
-            ("fte", pa.float64()),
-        ]
-    ),
-    "plan": pa.schema(
-        PROVENANCE
-        + [
-            ("step", pa.string()),
-            ("target_group", pa.string()),
-            ("department", pa.string()),
-            ("course_codes", pa.string()),
-            ("starts_on", pa.date32()),
-            ("due_on", pa.date32()),
-            ("target_pct", pa.float64()),
-            ("after_step", pa.string()),
-        ]
-    ),
-    "kolada": pa.schema(
-        PROVENANCE
-        + [
-            ("kpi", pa.string()),
-            ("year", pa.int32()),
-            ("gender", pa.string()),
-            ("value", pa.float64()),
-        ]
-    ),
+    name: pa.schema([(c.name, _ARROW[c.type]) for c in feed.raw_columns])
+    for name, feed in feed_registry.FEEDS.items()
 }
 
 

@@ -14,28 +14,12 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
+from mognad.contract.problems import Problem, problem
 from mognad.ingest import values as V
-from mognad.ingest.feeds import FEED_COLUMNS, Column, Context, HeaderMap, Parsed, _cell, _col
-from mognad.ingest.problems import Problem, problem
 from mognad.ingest.readers import Sheet
+from mognad.ingest.rules import FEED_COLUMNS, Column, Context, HeaderMap, Parsed, _cell, _col
 
-COLUMNS: tuple[Column, ...] = (
-    Column("step", ("steg",), True, "kort namn, unikt i filen"),
-    Column("target_group", ("målgrupp",), True, "förtroendevald, chef, medarbetare eller alla"),
-    Column("department", ("förvaltning",), False, "tomt = hela kommunen"),
-    Column(
-        "course_codes",
-        ("kurskoder", "kurskod"),
-        True,
-        "en eller flera kurskoder, åtskilda med , eller ;",
-    ),
-    Column("starts_on", ("startdatum", "start"), False, "datum"),
-    Column("due_on", ("klart_senast", "slutdatum"), True, "datum, inte före startdatum"),
-    Column("target_pct", ("mål_procent", "mål"), True, "0–100, decimalkomma går bra"),
-    Column("after_step", ("efter_steg",), False, "ett steg i samma fil som ska göras först"),
-)
-
-FEED_COLUMNS["plan"] = COLUMNS
+COLUMNS: tuple[Column, ...] = FEED_COLUMNS["plan"]
 
 PLAN_TARGET_GROUPS = {"alla": "alla", "all": "alla", "samtliga": "alla", "everyone": "alla"}
 COURSE_SEPARATOR = ";"

@@ -7,8 +7,8 @@ import os
 import re
 from pathlib import Path
 
+from mognad.contract.problems import CATALOGUE
 from mognad.ingest import durable
-from mognad.ingest.problems import CATALOGUE
 
 MAX_PROBLEMS = 1000
 

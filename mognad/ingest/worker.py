@@ -1,7 +1,7 @@
-"""Ingest worker processes: ``python -m mognad.ingest.worker``.
+"""Ingest worker processes: the parent's side (``mognad.ingest.worker_main`` is the child's).
 
 When many files wait, ingest takes them in several processes, one bucket of whole
-municipalities each (``mognad.ingest._partition``). A worker is started as a fresh
+municipalities each (``mognad.ingest.inbox._partition``). A worker is started as a fresh
 interpreter running this module — never by ``multiprocessing``: its ``spawn`` start method
 re-runs the parent's ``__main__``, which inside an Airflow task is the ``airflow`` entry
 point, and that dies at import in the task's sandbox (no metadata database). A worker
@@ -9,7 +9,7 @@ imports only ``mognad``.
 
 Protocol, one request and one answer per process:
 - stdin: :data:`MAGIC` + a pickled dict ``{"settings", "found", "now"}`` (the bucket);
-- stdout: :data:`MAGIC` + the pickled :class:`~mognad.ingest.IngestReport` of the bucket;
+- stdout: :data:`MAGIC` + the pickled :class:`~mognad.ingest.report.IngestReport` of the bucket;
   nothing else is ever written there (the worker points file descriptor 1 at stderr before
   it does any work, so a stray ``print`` cannot corrupt the answer);
 - stderr: progress lines, each starting with :data:`PROGRESS`, forwarded by the parent to
@@ -26,7 +26,6 @@ makes the worker whose bucket holds that municipality exit with 137 before it ta
 
 from __future__ import annotations
 
-import os
 import pickle
 import subprocess
 import sys
@@ -34,10 +33,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mognad.ingest.report import IngestReport
+
 MAGIC = b"mognad-ingest-worker/1\n"
 PROGRESS = "\x1e"
 """Marks a progress line on a worker's stderr (ASCII record separator: never in a name)."""
-COMMAND = (sys.executable, "-m", "mognad.ingest.worker")
+COMMAND = (sys.executable, "-m", "mognad.ingest.worker_main")
 REASON_CHARS = 300
 
 
@@ -45,7 +46,7 @@ REASON_CHARS = 300
 class BucketResult:
     """What one worker gave: its report, or why it has none."""
 
-    report: object | None = None  # mognad.ingest.IngestReport
+    report: object | None = None  # mognad.ingest.report.IngestReport
     failure: str | None = None
 
 
@@ -143,8 +144,6 @@ def run_buckets(
 
 
 def _result(returncode: int, output: bytes, last_line: str) -> BucketResult:
-    from mognad.ingest import IngestReport
-
     detail = "".join(c if c.isprintable() else "?" for c in last_line)[:REASON_CHARS]
     if returncode != 0:
         why = _exit_text(returncode) + (f": {detail}" if detail else "")
@@ -156,30 +155,3 @@ def _result(returncode: int, output: bytes, last_line: str) -> BucketResult:
     if not isinstance(report, IngestReport):
         return BucketResult(failure=f"exit 0, answer is a {type(report).__name__}")
     return BucketResult(report=report)
-
-
-def main() -> int:
-    answer = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # from here on fd 1 is stderr: only `answer` reaches the parent's pipe
-    sys.stdout = sys.stderr
-    request = decode(sys.stdin.buffer.read())
-    settings, found, now = request["settings"], request["found"], request["now"]
-    fault = os.environ.get("MOGNAD_FAULT_WORKER")
-    if fault and any(entry[0] == fault for entry in found):
-        os._exit(137)
-
-    from mognad.ingest import _take_part
-
-    def progress(msg: str) -> None:
-        sys.stderr.write(PROGRESS + msg.replace("\n", " ") + "\n")
-        sys.stderr.flush()
-
-    report = _take_part(settings, found, now, progress)
-    answer.write(MAGIC + pickle.dumps(report))
-    answer.flush()
-    answer.close()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from mognad.contract.problems import Problem, problem
 from mognad.ingest import values as V
-from mognad.ingest.problems import Problem, problem
 from mognad.ingest.readers import Sheet
 
 VERBS: dict[str, tuple[str, str | None, str, str]] = {
@@ -99,7 +99,7 @@ def statements(sheet: Sheet) -> tuple[list, list[int]] | None:
 
 def parse(sheet: Sheet, ctx, found: tuple[list, list[int]]):
     """The statements' training records; counted verbs only, the rest tallied per verb."""
-    from mognad.ingest.feeds import Parsed, _person, _training_record
+    from mognad.ingest.rules import Parsed, _person, _training_record
 
     items, numbers = found
     records: list[dict] = []

@@ -1,9 +1,9 @@
 """The build chain the DAGs share: prepare → dbt (cosmos) → Great Expectations → publish.
 
 Callables run inside Airflow tasks; `dbt_group()` is DAG wiring. dbt runs through
-astronomer-cosmos from a prebuilt `manifest.json` (written by `mognad.airflow.setup` via
-`mognad.build.parse_dbt`), so parsing a DAG file never runs dbt. Without a manifest the DAG
-still imports and falls back to one task running `mognad.build.run_dbt`.
+astronomer-cosmos from a prebuilt `manifest.json` (written by `mognad.stack.airflow_local.setup` via
+`mognad.build.dbt.parse_dbt`), so parsing a DAG file never runs dbt. Without a manifest the DAG
+still imports and falls back to one task running `mognad.build.dbt.run_dbt`.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def dbt_tasks_mode() -> str:
       one build;
     - `local`: one cosmos task per node, each its own `dbt build` invocation (~3–5 s of
       fixed cost per task, ~25 tasks in a row);
-    - `single`: one plain task running `mognad.build.run_dbt` (no per-node tasks)."""
+    - `single`: one plain task running `mognad.build.dbt.run_dbt` (no per-node tasks)."""
     raw = os.environ.get("MOGNAD_DBT_TASKS", "").strip().lower() or DEFAULT_DBT_TASKS
     mode = {"cosmos": "watcher"}.get(raw, raw)
     if mode not in DBT_TASK_MODES:
@@ -51,50 +51,45 @@ def use_cosmos() -> bool:
 
 
 def _stamp(settings: Settings) -> Path:
-    from mognad import build
+    from mognad.build.dbt import fingerprint_file
 
-    if hasattr(build, "_fingerprint_file"):
-        return build._fingerprint_file(settings)
-    return settings.build_db.with_name("project.sha256")
+    return fingerprint_file(settings)
 
 
 def prepare() -> str:
     """`prepare_build`, and for the cosmos path the decision `run_dbt` makes by itself:
     a missing build file or a changed dbt project means a rebuild from the raw zone."""
-    from mognad import build
+    from mognad.build.dbt import project_fingerprint
+    from mognad.build.gate import prepare_build
 
     settings = load_settings()
-    if hasattr(build, "prepare_build"):
-        result = str(build.prepare_build(settings))
-    else:
-        result = str(build.export_ingest_log(settings))
-    if hasattr(build, "project_fingerprint"):
-        db, stamp = settings.build_db, _stamp(settings)
-        current = build.project_fingerprint(settings)
-        if not (db.exists() and stamp.exists() and stamp.read_text().strip() == current):
-            print("dbt: full rebuild (no build file, or the dbt project changed)")
-            for old in (db, db.with_name(db.name + ".wal"), stamp):
-                old.unlink(missing_ok=True)
+    result = str(prepare_build(settings))
+    db, stamp = settings.build_db, _stamp(settings)
+    current = project_fingerprint(settings)
+    if not (db.exists() and stamp.exists() and stamp.read_text().strip() == current):
+        print("dbt: full rebuild (no build file, or the dbt project changed)")
+        for old in (db, db.with_name(db.name + ".wal"), stamp):
+            old.unlink(missing_ok=True)
     return result
 
 
 def mark_built() -> None:
     """After the cosmos tasks passed: record which dbt project built the file."""
-    from mognad import build
+    from mognad.build.dbt import project_fingerprint
 
     settings = load_settings()
-    if hasattr(build, "project_fingerprint") and settings.build_db.exists():
-        _stamp(settings).write_text(build.project_fingerprint(settings) + "\n")
+    if settings.build_db.exists():
+        _stamp(settings).write_text(project_fingerprint(settings) + "\n")
 
 
 def run_dbt_fallback() -> None:
-    from mognad.build import run_dbt
+    from mognad.build.dbt import run_dbt
 
     run_dbt(load_settings())  # decides incremental or full by itself
 
 
 def validate() -> str:
-    from mognad.build import validate_marts
+    from mognad.quality.marts import validate_marts
 
     outcome = validate_marts(load_settings())
     if not outcome.success:
@@ -103,8 +98,8 @@ def validate() -> str:
 
 
 def publish() -> str:
-    from mognad.build import publish as do_publish
-    from mognad.open_data import write_open_data
+    from mognad.build.open_data import write_open_data
+    from mognad.build.publish import publish as do_publish
 
     settings = load_settings()
     published = do_publish(settings)
@@ -114,7 +109,7 @@ def publish() -> str:
 
 def full_build() -> str:
     """The nightly full rebuild: everything in one task (one DuckDB writer)."""
-    from mognad.build import build
+    from mognad.build.run import build
 
     settings = load_settings()
     if "full" in inspect.signature(build).parameters:
@@ -135,7 +130,7 @@ def dbt_group(pool: str, group_id: str = "dbt"):
     a DAG context; returns the (first, last) ends to wire up."""
     from airflow.sdk import task
 
-    from mognad.build import dbt_env
+    from mognad.build.dbt import dbt_env
 
     settings = load_settings()
     manifest = manifest_path(settings)

@@ -26,7 +26,8 @@ from mognad.config import Settings, load_settings
 
 def _alarm(msg: str) -> None:
     """A reason for failure: on stderr, which Airflow logs at error level (with the task log
-    level ``mognad.airflow`` sets, WARNING, printed progress does not reach the task log)."""
+    level ``mognad.stack.airflow_local`` sets, WARNING, printed progress does not reach the task
+    log)."""
     print(msg, file=sys.stderr, flush=True)
 
 
@@ -57,7 +58,7 @@ def run_ingest_task(
     ``mognad_raw_<feed>`` per feed that got new loads, and the problems are returned
     (``result["problems"]``) for :func:`check_ingest` in the next task. Without them: raises
     :class:`IngestFailed` when there are problems."""
-    from mognad.ingest import ingest
+    from mognad.ingest.run import ingest
 
     settings = settings or load_settings()
     report = ingest(settings, progress=progress)
@@ -67,7 +68,7 @@ def run_ingest_task(
     if outlet_events is not None and alias is not None:
         from airflow.sdk import Asset
 
-        from mognad.orchestration.assets import raw_feed_asset_name
+        from mognad.orchestration.names import raw_feed_asset_name
 
         for feed in loaded:
             outlet_events[alias].add(

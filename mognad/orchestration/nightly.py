@@ -23,7 +23,7 @@ def max_failed_share() -> float:
 def source_list(settings: Settings) -> list[dict[str, str]]:
     """Every declared HTTP source as a small dict (the mapped task's argument)."""
     try:
-        from mognad.pull import load_sources
+        from mognad.pull.sources import load_sources
     except ImportError:
         print("mognad.pull saknas / is missing: no HTTP sources to pull")
         return []
@@ -43,7 +43,7 @@ class PullFailed(RuntimeError):
 
 
 def pull_one(settings: Settings, source_id: str) -> dict:
-    from mognad.pull import pull
+    from mognad.pull.run import pull
 
     result = pull(settings, source_id)
     if not result.ok:
@@ -82,7 +82,7 @@ class StaleInbox(RuntimeError):
 def inbox_health(settings: Settings) -> str:
     """The nightly health check: fail, naming the files, when settled files still wait in
     an inbox after MOGNAD_STALE_INBOX_MINUTES (ingest is not running, or not taking them)."""
-    from mognad.status import inbox_files, stale_summary
+    from mognad.quality.status import inbox_files, stale_summary
 
     waiting = inbox_files(settings)
     stale = [f for f in waiting if f["stale"]]

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from mognad import superset as ss
 from mognad.config import PROJECT_DIR
 from mognad.secrets import read_secrets
+from mognad.stack import superset_access, superset_base
+from mognad.stack import superset_local as ss
 
 ARTIFACTS = PROJECT_DIR / "test-artifacts"
 
@@ -42,7 +43,7 @@ def warehouse_home(request):
 def superset_server(warehouse_home, tmp_path_factory):
     """Superset with its own tmp home, reading the published warehouse read-only."""
     if not ss.superset_bin().exists():
-        pytest.skip(f"no Superset virtualenv at {ss.SUPERSET_VENV}")
+        pytest.skip(f"no Superset virtualenv at {superset_base.SUPERSET_VENV}")
     home = tmp_path_factory.mktemp("superset_home")
     (home / "warehouse").mkdir()
     (home / "warehouse" / "mognad.duckdb").symlink_to(Path(warehouse_home.published_db))
@@ -130,7 +131,7 @@ def all_charts(api) -> list[dict]:
 def chart_data(api, chart: dict, extra_filters: list[dict] | None = None) -> requests.Response:
     params = chart["params"]
     params = json.loads(params) if isinstance(params, str) else params
-    query = ss.chart_data_query(params)
+    query = superset_access.chart_data_query(params)
     query["filters"] += extra_filters or []
     body = {
         "datasource": {"id": chart["datasource_id"], "type": "table"},

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from mognad import airflow as af
-from mognad import superset as ss
-from mognad.orchestration import live
+from mognad.stack import airflow_local as af
+from mognad.stack import superset_base
 from tests.conftest import make_settings
 from tests.e2e.superset_fixtures import password_for
+from tests.support import live
 
 pytestmark = [pytest.mark.e2e]
 
@@ -43,7 +43,7 @@ def test_chart_data_script_against_the_running_superset(superset_server, warehou
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     result = json.loads(out.read_text())
-    assert set(result["dashboards"]) == set(ss.DASHBOARD_SLUGS)
+    assert set(result["dashboards"]) == set(superset_base.DASHBOARD_SLUGS)
     for slug, d in result["dashboards"].items():
         assert d["charts"] > 0, slug
         for field in ("api_p50_ms", "api_p95_ms", "duckdb_p50_ms", "duckdb_p95_ms"):

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from mognad import airflow as af
-from mognad.orchestration import live
+from mognad.stack import airflow_local as af
 from tests.conftest import make_settings
+from tests.support import live
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 

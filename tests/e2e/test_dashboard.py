@@ -14,7 +14,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from mognad import superset as ss
+from mognad.stack import superset_assets, superset_base
+from mognad.stack import superset_local as ss
 from tests.e2e.superset_fixtures import (
     ARTIFACTS,
     all_charts,
@@ -73,17 +74,17 @@ def _municipalities(settings) -> set[str]:
 # --- import -----------------------------------------------------------------------------------
 def test_import_is_idempotent(superset_server):
     settings, _ = superset_server
-    assert ss.asset_counts(settings) == EXPECTED_COUNTS
+    assert superset_base.asset_counts(settings) == EXPECTED_COUNTS
     ss.import_assets(settings)  # a second import, overwriting by UUID
-    assert ss.asset_counts(settings) == EXPECTED_COUNTS
+    assert superset_base.asset_counts(settings) == EXPECTED_COUNTS
     assert ss.setup(settings, progress=lambda msg: None) == {}  # everything already done
-    assert ss.asset_counts(settings) == EXPECTED_COUNTS
+    assert superset_base.asset_counts(settings) == EXPECTED_COUNTS
 
 
 def test_every_dataset_reads_a_published_mart(superset_server):
     """No dataset is waiting for a mart: every mart the datasets read is published."""
     settings, _ = superset_server
-    assert ss.waiting_datasets(settings) == {}
+    assert superset_assets.waiting_datasets(settings) == {}
 
 
 # --- chart data as the county user ------------------------------------------------------------

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from mognad import airflow as af
-from mognad.ingest import PARALLEL_MIN_FILES
-from mognad.orchestration import live
-from mognad.orchestration.assets import raw_feed_asset_name
+from mognad.ingest.inbox import PARALLEL_MIN_FILES
+from mognad.orchestration.names import raw_feed_asset_name
+from mognad.stack import airflow_local as af
 from tests.conftest import make_settings
+from tests.support import live
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1500)]
 
@@ -51,7 +51,7 @@ class Platform:
     def deliver(self, municipalities=None, seed: int = 2024, scale: float = 0.05) -> list[Path]:
         """Demo files (default: the demo's seven municipalities), swapped in as the whole
         inbox; the files' paths in the inbox."""
-        from mognad.demo import generate
+        from mognad.demo.generate import generate
 
         self.deliveries += 1
         home = self.settings.home

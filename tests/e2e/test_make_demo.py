@@ -26,11 +26,11 @@ import duckdb
 import psutil
 import pytest
 
-from mognad import platform as pf
 from mognad.config import PROJECT_DIR, Settings
-from mognad.orchestration.live import free_port
 from mognad.secrets import ensure_secrets, read_secrets, write_secrets
+from mognad.stack import ready
 from tests.e2e.superset_fixtures import ARTIFACTS
+from tests.support.live import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
@@ -209,9 +209,9 @@ def test_ready_is_printed_with_the_addresses(demo):
 
 def test_every_demo_file_was_taken(demo):
     settings = demo.settings
-    expected = pf.read_demo_files(settings)
+    expected = ready.read_demo_files(settings)
     assert expected and len(expected) > 400, expected  # the default demo writes ~455 files
-    assert pf.files_left(settings) == []
+    assert ready.files_left(settings) == []
     con = sqlite3.connect(settings.ledger_path)
     try:
         rows = con.execute("SELECT municipality_code, feed, file FROM attempts").fetchall()
@@ -232,11 +232,11 @@ def test_every_demo_file_was_taken(demo):
 
 def test_fact_marts_hold_every_demo_municipality(demo):
     settings = demo.settings
-    codes = {code for code, _, _ in pf.read_demo_files(settings)}
+    codes = {code for code, _, _ in ready.read_demo_files(settings)}
     assert len(codes) == 7
     con = duckdb.connect(str(settings.published_db), read_only=True)
     try:
-        for mart in pf.FACT_MARTS:
+        for mart in ready.FACT_MARTS:
             found = {
                 r[0]
                 for r in con.execute(
@@ -279,11 +279,11 @@ def test_county_user_sees_bars_in_the_maturity_chart(demo):
         driver.get(f"{base_url}/superset/dashboard/{slug}/")
         states = browser.wait_for_charts(driver, expected=n_charts, timeout=180)
         driver.save_screenshot(str(ARTIFACTS / "make-demo-digital-mognad-lan.png"))
-        (chart,) = [s for s in states if s["title"] == pf.MATURITY_CHART]
+        (chart,) = [s for s in states if s["title"] == ready.MATURITY_CHART]
         assert not chart["error"], chart["text"][:500]
         assert not any(t in chart["text"] for t in browser.NO_DATA_TEXTS), chart["text"][:500]
         assert chart["rendered"] and chart["canvas"], chart
-        pixels = driver.execute_script(CANVAS_COLOURS, browser.CHART, pf.MATURITY_CHART)
+        pixels = driver.execute_script(CANVAS_COLOURS, browser.CHART, ready.MATURITY_CHART)
     print(f"\nmaturity chart: {pixels}")
     # seven municipalities × three waves of bars cover far more than a legend's swatches
     assert pixels and pixels["coloured"] > 0.01 * pixels["total"], pixels
@@ -342,7 +342,7 @@ def _warehouse(settings: Settings, rows: dict[str, list[str]]) -> None:
     con = duckdb.connect(str(settings.published_db))
     try:
         con.execute("CREATE SCHEMA marts")
-        for mart in pf.FACT_MARTS:
+        for mart in ready.FACT_MARTS:
             con.execute(f"CREATE TABLE marts.{mart} (municipality_code VARCHAR)")
             for code in rows.get(mart, []):
                 con.execute(f"INSERT INTO marts.{mart} VALUES (?)", [code])  # noqa: S608
@@ -351,22 +351,22 @@ def _warehouse(settings: Settings, rows: dict[str, list[str]]) -> None:
 
 
 def test_ready_check_refuses_what_is_not_there(tmp_path):
-    from mognad.demo import generate
-    from mognad.ingest import ingest
+    from mognad.demo.generate import generate
+    from mognad.ingest.run import ingest
 
     settings = Settings(home=tmp_path / "home", secrets_file=tmp_path / "s.env", settle_seconds=0)
     ensure_secrets(settings.secrets_file)
     summary = generate(settings.inbox, seed=2024, scale=0.02, municipalities=["2260", "2262"])
-    pf.write_demo_files(settings, summary.files, 2024, 0.02)
+    ready.write_demo_files(settings, summary.files, 2024, 0.02)
 
-    problems = pf.check_ready(settings)  # nothing taken yet, nothing published
+    problems = ready.check_ready(settings)  # nothing taken yet, nothing published
     assert any("files left in the inboxes" in p for p in problems), problems
     assert any("no published warehouse" in p for p in problems), problems
 
     report = ingest(settings, progress=None)
     assert report.count("loaded") > 0
     _warehouse(settings, {"fct_maturity": ["2260", "2262"], "fct_response_rate": ["2260"]})
-    problems = pf.check_ready(settings)
+    problems = ready.check_ready(settings)
     assert len(problems) == 2, problems
     assert "marts.fct_response_rate" in problems[0] and "2262" in problems[0]
     assert "marts.fct_training_coverage" in problems[1]
@@ -377,7 +377,7 @@ def test_ready_check_refuses_what_is_not_there(tmp_path):
     receipt.unlink()
     back = summary.files[-1]
     back.write_bytes(b"x")
-    problems = pf.check_ready(settings)
+    problems = ready.check_ready(settings)
     assert any("have no receipt" in p and name in p for p in problems), problems
     assert any("files left in the inboxes" in p for p in problems), problems
 

@@ -7,13 +7,13 @@ import json
 import duckdb
 import pytest
 
-from mognad.reference import VASTERNORRLAND
+from mognad.contract.reference import VASTERNORRLAND
 
 pytestmark = pytest.mark.e2e
 
 
 def test_dag_run_succeeds_with_every_task(pipeline_run):
-    from mognad import airflow as af
+    from mognad.stack import airflow_local as af
 
     out = pipeline_run.result.stdout + pipeline_run.result.stderr
     assert pipeline_run.result.returncode == 0, out[-4000:]

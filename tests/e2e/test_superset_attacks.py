@@ -671,7 +671,7 @@ def test_the_attacks_succeed_without_the_walls(superset_server, warehouse_home, 
     """The control: the same attacks against the same Superset with only row-level security
     (one county file, no fragment guard, no final-SQL check) do leak, so the scan above is
     able to fail."""
-    from mognad import superset as ss
+    from mognad.stack import superset_local as ss
     from tests.e2e.superset_fixtures import free_port, login_session, password_for
 
     settings, _ = superset_server

@@ -18,9 +18,10 @@ import pytest
 import requests
 import yaml
 
-from mognad import superset as ss
 from mognad.config import PROJECT_DIR
 from mognad.secrets import read_secrets
+from mognad.stack import superset_access
+from mognad.stack import superset_local as ss
 from tests.e2e.superset_fixtures import all_charts, chart_data, get_json, password_for, sqllab
 
 pytestmark = pytest.mark.e2e
@@ -96,7 +97,7 @@ def test_county_user_sees_every_municipality(superset_server, user_api):
 
 def test_a_role_and_a_rule_per_municipality(superset_server, api):
     settings, _ = superset_server
-    n = len(ss.municipalities(settings))
+    n = len(superset_access.municipalities(settings))
     assert n == 290
     q = json.dumps({"page_size": 1})
     rules = get_json(api, "/api/v1/rowlevelsecurity/", q=q)
@@ -104,7 +105,7 @@ def test_a_role_and_a_rule_per_municipality(superset_server, api):
     rule = get_json(api, f"/api/v1/rowlevelsecurity/{rules['ids'][0]}")["result"]
     assert rule["clause"].startswith("municipality_code = '")
     assert len(rule["tables"]) >= 12  # every dataset with municipality_code
-    users = {u: r for u, r, _ in ss.demo_users(settings)}
+    users = {u: r for u, r, _ in superset_access.demo_users(settings)}
     assert users == {
         "lan": "Län Västernorrlands län",
         "sundsvall": "Kommun 2281 Sundsvall",

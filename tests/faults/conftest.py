@@ -34,8 +34,8 @@ def delivered(tmp_path_factory) -> Delivered:
     ones), one ingest, one real build and publish."""
     import time
 
-    from mognad.build import build
-    from mognad.ingest import ingest
+    from mognad.build.run import build
+    from mognad.ingest.run import ingest
 
     settings = make_settings(tmp_path_factory.mktemp("delivered") / "home")
     files = []

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 
-from mognad.personnummer import build as build_pnr
-from mognad.personnummer import format_as
+from mognad.contract.personnummer import build as build_pnr
+from mognad.contract.personnummer import format_as
 
 REPO = Path(__file__).resolve().parents[2]
 CODES = ("2260", "2262", "2280", "2281", "2282", "2283", "2284")

@@ -12,8 +12,9 @@ import time
 import duckdb
 import pytest
 
-from mognad.build import BuildError, build
-from mognad.publish import publish
+from mognad.build.errors import BuildError
+from mognad.build.publish import publish
+from mognad.build.run import build
 from tests.conftest import drop
 from tests.faults.helpers import REPO, cli_env, mart_snapshot, survey_csv
 
@@ -30,7 +31,7 @@ def test_build_killed_midway_leaves_published_mart_and_next_build_works(delivere
     s = delivered_copy
     before = mart_snapshot(s.published_db)
     drop(s, "2284", "survey", "ny.csv", survey_csv(7, prefix="ny-", year=2025))
-    from mognad.ingest import ingest
+    from mognad.ingest.run import ingest
 
     assert ingest(s, progress=None).count("loaded") == 1
     proc = subprocess.Popen(

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from mognad.ingest import FAULT_STEPS
+from mognad.ingest.run import FAULT_STEPS
 from tests.conftest import drop, make_settings
 from tests.faults.helpers import (
     REPO,
@@ -92,7 +92,7 @@ def test_ingest_killed_after_each_step_then_rerun_equals_uninterrupted(
 
 
 def test_ingest_sigkilled_at_random_moments_converges_and_builds_the_same_mart(reference, tmp_path):
-    from mognad.build import build
+    from mognad.build.run import build
     from tests.faults.helpers import mart_snapshot
 
     rng = random.Random(7)

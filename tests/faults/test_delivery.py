@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import duckdb
 
-from mognad.ingest import ingest
+from mognad.ingest.run import ingest
 from tests.conftest import drop
 from tests.faults.helpers import CODES, inbox_files, ledger_snapshot, receipts, survey_csv
 
@@ -126,7 +126,7 @@ def test_fifty_files_seven_municipalities_one_receipt_each_all_rows_published(de
 
 def test_files_dropped_while_a_build_runs_are_in_the_next_build(delivered_copy):
     """A drop during a build is neither lost nor half-read; the next build publishes it."""
-    from mognad.build import build
+    from mognad.build.run import build
 
     s = delivered_copy
     result = {}

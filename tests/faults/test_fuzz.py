@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from mognad.ingest import ingest
+from mognad.ingest.run import ingest
 from tests.conftest import make_settings
 from tests.faults.helpers import people, survey_csv, training_csv
 

@@ -11,7 +11,7 @@ import textwrap
 import zipfile
 from pathlib import Path
 
-from mognad.ingest import ingest
+from mognad.ingest.run import ingest
 from tests.conftest import drop
 from tests.faults.helpers import REPO, inbox_files, receipts, survey_csv
 
@@ -81,9 +81,9 @@ def test_one_gb_csv_and_json_quarantined_unread_with_bounded_memory(fhome):
         assert "MOGNAD_MAX_FILE_BYTES" in r["problems"][0]["message"]
     assert _one(fhome, "liten.csv")["status"] == "loaded"
     kept = list(fhome.quarantine.rglob("*stor.csv"))
-    # kept whole, not lost: sealed (mognad.vault), so the size is the delivered size plus
+    # kept whole, not lost: sealed (mognad.state.vault), so the size is the delivered size plus
     # the header and one tag per chunk
-    from mognad import vault
+    from mognad.state import vault
 
     sealed = vault.HEADER_SIZE + GB + -(-GB // vault.CHUNK_SIZE) * vault.TAG
     assert len(kept) == 1 and kept[0].stat().st_size == sealed and vault.is_sealed(kept[0])
@@ -219,8 +219,8 @@ def test_symlinks_fifos_and_unknown_folders(fhome, tmp_path):
     assert [p.parent.parent.name for p in fhome.raw.rglob("data.parquet")] == [
         "municipality_code=2280"
     ]
-    # kept as sealed notes naming the link, never followed (mognad.vault)
-    from mognad import vault
+    # kept as sealed notes naming the link, never followed (mognad.state.vault)
+    from mognad.state import vault
 
     # (only the receipts link moved aside stays a link: it is no delivery; `mognad
     # archive-encrypt` and the nightly housekeeping turn it into a note too)
@@ -262,7 +262,7 @@ def test_formula_cells_and_names_never_become_formulas(fhome):
 
 
 def test_templates_have_no_formula_cells(tmp_path):
-    from mognad.cli import main
+    from mognad.cli.app import main
 
     assert main(["templates", "--dir", str(tmp_path / "t")]) == 0
     for path in (tmp_path / "t").glob("*.csv"):

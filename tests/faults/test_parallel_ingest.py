@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from mognad.ingest import PARALLEL_MIN_FILES
+from mognad.ingest.inbox import PARALLEL_MIN_FILES
 from tests.conftest import drop, make_settings
 from tests.faults.helpers import hr_csv, people, run_cli, survey_csv, training_csv
 from tests.faults.test_crashes import state

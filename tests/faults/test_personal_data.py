@@ -14,8 +14,8 @@ from pathlib import Path
 
 import duckdb
 
-from mognad import vault
-from mognad.ingest import Ingestor
+from mognad.ingest.run import Ingestor
+from mognad.state import vault
 from tests.conftest import drop
 from tests.faults.helpers import people, training_csv, written_forms
 

@@ -24,9 +24,9 @@ class DemoBuild:
 
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory) -> DemoBuild:
-    from mognad.build import build
-    from mognad.demo import generate
-    from mognad.ingest import ingest
+    from mognad.build.run import build
+    from mognad.demo.generate import generate
+    from mognad.ingest.run import ingest
     from tests.conftest import make_settings
 
     root = tmp_path_factory.mktemp("demo_build")

@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from mognad.personnummer import build, format_as
-from mognad.reference import codebook
+from mognad.contract.personnummer import build, format_as
+from mognad.contract.reference import codebook
 
 KOD = "2262"
 ITEMS = list(codebook()["dimios"])
@@ -77,7 +77,7 @@ def built_example(tmp_path_factory, make_settings):
     """Settings of a home where the example was ingested (`mognad ingest`) and built
     (`mognad build --full`) through the CLI; built once per test session."""
     if "settings" not in _BUILT:
-        from mognad.cli import main
+        from mognad.cli.app import main
 
         home = tmp_path_factory.mktemp("metod") / "home"
         settings = make_settings(home)

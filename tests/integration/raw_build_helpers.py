@@ -11,7 +11,7 @@ from statistics import mean
 
 import duckdb
 
-from mognad.reference import codebook
+from mognad.contract.reference import codebook
 
 SURVEY_COLUMNS = (
     "load_id VARCHAR, municipality_code VARCHAR, source_file VARCHAR, sha256 VARCHAR, "

@@ -1,4 +1,4 @@
-"""The disclosure audit (mognad/audit.py) on hand-made published files: each leak it must
+"""The disclosure audit (mognad/quality/audit.py) on hand-made published files: each leak it must
 find, a protected table it must pass, and the command's exit code and JSON."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from mognad.audit import audit
+from mognad.quality.audit import audit
 
 MIN_CELL = 5
 

@@ -36,7 +36,7 @@ def test_generate_is_deterministic_and_sized_by_scale(tmp_path):
 def test_baseline_equals_the_published_marts(demo_build, tmp_path):
     """The hand-written SQL on the same inbox files gives the platform's numbers for every
     cell the platform shows, in fct_maturity, fct_response_rate and fct_training_coverage."""
-    from mognad.demo import generate as demo_generate
+    from mognad.demo.generate import generate as demo_generate
     from tests.integration.conftest import HELD_BACK
 
     inbox = tmp_path / "inbox"

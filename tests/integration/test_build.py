@@ -16,9 +16,11 @@ from raw_build_helpers import (
     write_training_load,
 )
 
-import mognad.build as build_module
-from mognad.build import BuildError, build, validate_marts
+import mognad.build.run as build_module
+from mognad.build.errors import BuildError
+from mognad.build.run import build
 from mognad.config import Settings
+from mognad.quality.marts import validate_marts
 
 KOD_A, KOD_B = "2281", "2262"
 

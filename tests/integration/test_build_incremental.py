@@ -10,8 +10,8 @@ import time
 import duckdb
 from mart_snapshot import snapshot
 
-from mognad.build import build
-from mognad.ingest import ingest
+from mognad.build.run import build
+from mognad.ingest.run import ingest
 
 
 def test_new_file_is_read_alone_and_full_rebuild_gives_identical_marts(demo_build):

@@ -7,9 +7,9 @@ import argparse
 import dataclasses
 import shutil
 
-from mognad import build as build_module
-from mognad import cli
-from mognad.build import input_state, up_to_date
+from mognad.build import run as build_module
+from mognad.build.run import input_state, up_to_date
+from mognad.cli import app as cli
 
 
 def test_noop_run_skips_build_and_a_new_delivery_does_not(
@@ -36,7 +36,7 @@ def test_noop_run_skips_build_and_a_new_delivery_does_not(
     kod = next(part for part in archived.parts if part.isdigit() and len(part) == 4)
     target = settings.inbox / kod / "survey" / f"igen-{archived.name}"
     target.parent.mkdir(parents=True, exist_ok=True)
-    from mognad import vault
+    from mognad.state import vault
 
     vault.decrypt_to(archived, target, vault.keyring(settings))  # the archive is encrypted
     assert cli.cmd_run(argparse.Namespace(), settings) == 0

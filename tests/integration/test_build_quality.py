@@ -19,8 +19,11 @@ from raw_build_helpers import (
     write_survey_load,
 )
 
-import mognad.quality as quality_module
-from mognad.build import BuildError, build, docs_generate
+import mognad.quality.gate as quality_module
+import mognad.quality.marts as marts_module
+from mognad.build.dbt import docs_generate
+from mognad.build.errors import BuildError
+from mognad.build.run import build
 from mognad.config import Settings
 from mognad.ingest.receipts import write_receipt
 
@@ -145,7 +148,7 @@ def test_failing_mart_expectation_keeps_the_published_file_byte_identical(home, 
 
     # A new delivery arrives, but a mart expectation fails (a stricter suite than the data).
     write_survey_load(home.raw, KOD, 2026, "L-2", make_respondents(KOD, 2026, {"chef": 7}, 2))
-    real = quality_module.load_suites
+    real = marts_module.load_suites
 
     def stricter(folder):
         suites = real(folder)
@@ -157,7 +160,7 @@ def test_failing_mart_expectation_keeps_the_published_file_byte_identical(home, 
                 )  # fmt: skip
         return suites
 
-    monkeypatch.setattr(quality_module, "load_suites", stricter)
+    monkeypatch.setattr(marts_module, "load_suites", stricter)
     with pytest.raises(BuildError, match="validation failed.*wave") as info:
         build(home)
     assert "\n" not in str(info.value)
@@ -168,7 +171,7 @@ def test_failing_mart_expectation_keeps_the_published_file_byte_identical(home, 
     assert "underkänd" in index
 
     # Once the suite is right again, the next (incremental) build publishes wave 2026.
-    monkeypatch.setattr(quality_module, "load_suites", real)
+    monkeypatch.setattr(marts_module, "load_suites", real)
     build(home)
     assert _one(published, "select max(wave) from marts.fct_maturity") == [(2026,)]
 
@@ -179,7 +182,7 @@ def test_raw_gate_in_row_bounded_chunks_still_names_each_failed_batch(home, monk
     one batch at a time, so verdicts stay per batch and the passing chunks stay whole."""
     from raw_build_helpers import pseudonym
 
-    from mognad.build import raw_batches
+    from mognad.build.gate import raw_batches
 
     def employments(n, key=pseudonym):
         return [(key(f"p{i}"), date(2025, 12, 31), "KLF", "chef", "man") for i in range(n)]
@@ -261,7 +264,7 @@ def duplicated_expectations(suites: list[dict], dbt_tests: set[tuple]) -> list[s
 def test_no_mart_expectation_repeats_a_dbt_test():
     from mognad.config import PROJECT_DIR
 
-    suites = quality_module.load_suites(PROJECT_DIR / "expectations")
+    suites = marts_module.load_suites(PROJECT_DIR / "expectations")
     dbt_tests = dbt_structural_tests()
     assert len(dbt_tests) > 50 and suites
     assert duplicated_expectations(suites, dbt_tests) == []
@@ -295,7 +298,7 @@ def test_publication_invariants_hold_back_a_bad_mart(home, monkeypatch):
     its rows since the last publish each fail validation (and so keep the published file)."""
     from mognad.config import PROJECT_DIR
 
-    kinds = _invariants(quality_module.load_suites(PROJECT_DIR / "expectations"))
+    kinds = _invariants(marts_module.load_suites(PROJECT_DIR / "expectations"))
     for table in ("fct_maturity", "fct_maturity_gender", "fct_response_rate",
                   "fct_training_coverage", "fct_training_completions"):  # fmt: skip
         assert {"suppression", "row_count"} <= kinds[f"marts.{table}"], table
@@ -308,14 +311,14 @@ def test_publication_invariants_hold_back_a_bad_mart(home, monkeypatch):
     published = home.published_db
     [(rows,)] = _one(published, "select count(*) from marts.fct_maturity")
     assert rows > 20
-    assert quality_module.validate_marts(home).success
+    assert marts_module.validate_marts(home).success
 
     def corrupted(sql: str) -> str:
         con = duckdb.connect(str(home.build_db))
         con.execute("create table _keep as select * from marts.fct_maturity")
         con.execute(sql)
         con.close()
-        outcome = quality_module.validate_marts(home)
+        outcome = marts_module.validate_marts(home)
         con = duckdb.connect(str(home.build_db))
         con.execute("delete from marts.fct_maturity")
         con.execute("insert into marts.fct_maturity select * from _keep")
@@ -344,7 +347,7 @@ def test_publication_invariants_hold_back_a_bad_mart(home, monkeypatch):
     con = duckdb.connect(str(home.build_db))
     con.execute("delete from marts.fct_maturity where wave = 2025 and target_group = 'chef'")
     con.close()
-    assert quality_module.validate_marts(home).success, "share 0 must allow a shrink"
+    assert marts_module.validate_marts(home).success, "share 0 must allow a shrink"
     monkeypatch.setenv("MOGNAD_MIN_ROW_SHARE", "0.99")
-    outcome = quality_module.validate_marts(home)
+    outcome = marts_module.validate_marts(home)
     assert not outcome.success and "MOGNAD_MIN_ROW_SHARE=0.99" in outcome.summary

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import os
 
-from mognad import airflow as af
-from mognad.ingest import ingest
+from mognad.ingest.run import ingest
+from mognad.stack import airflow_local as af
 from tests.conftest import drop
 from tests.unit.test_ingest import survey_csv
 
@@ -39,7 +39,7 @@ def test_housekeeping_dag_purges_old_archived_originals_and_logs_it(settings, mo
 
 
 def test_housekeeping_keeps_young_files(settings, monkeypatch):
-    from mognad.ops import purge_archive
+    from mognad.state.operations import purge_archive
 
     drop(settings, "2281", "survey", "s.csv", survey_csv())
     ingest(settings, progress=None)

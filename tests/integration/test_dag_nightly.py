@@ -23,7 +23,7 @@ def test_threshold_of_failed_sources():
 
 
 def test_a_failed_pull_raises_so_airflow_retries(settings, monkeypatch):
-    import mognad.pull as pull_module
+    import mognad.pull.run as pull_module
 
     monkeypatch.setattr(
         pull_module,

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from metod_example import KOD, built_example
 
-from mognad.build import build
+from mognad.build.run import build
 from mognad.orchestration.nightly import StaleInbox, inbox_health
 from tests.conftest import make_settings
 

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from metod_example import built_example
 
-from mognad.open_data import NOT_OPEN, OPEN_TABLES, OpenDataError, open_dir, write_open_data
+from mognad.build.open_data import NOT_OPEN, OPEN_TABLES, OpenDataError, open_dir, write_open_data
 from tests.conftest import make_settings
 
 

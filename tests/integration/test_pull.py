@@ -14,11 +14,13 @@ import duckdb
 import pytest
 import yaml
 
-from mognad.ingest import ingest
-from mognad.ingest.ledger import Ledger
-from mognad.personnummer import build
-from mognad.pull import load_sources, parse_source, pull, retry_after
-from mognad.reference import VASTERNORRLAND
+from mognad.contract.personnummer import build
+from mognad.contract.reference import VASTERNORRLAND
+from mognad.ingest.run import ingest
+from mognad.pull.http import retry_after
+from mognad.pull.run import pull
+from mognad.pull.sources import load_sources, parse_source
+from mognad.state.ledger import Ledger
 
 ROOT = Path(__file__).resolve().parents[2]
 

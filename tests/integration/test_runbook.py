@@ -10,12 +10,12 @@ import stat
 
 import pytest
 
-from mognad import vault
-from mognad.cli import build_parser, main
+from mognad.cli.app import build_parser, main
 from mognad.config import PROJECT_DIR
-from mognad.ops import PREVIOUS_KEY
+from mognad.guide.templates import SAMPLE_PNR
 from mognad.secrets import read_secrets
-from mognad.templates import SAMPLE_PNR
+from mognad.state import vault
+from mognad.state.operations import PREVIOUS_KEY
 from tests.conftest import make_settings
 
 RUNBOOK = PROJECT_DIR / "docs" / "runbook.md"

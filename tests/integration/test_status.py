@@ -7,8 +7,8 @@ import json
 import pytest
 from metod_example import KOD, built_example
 
-from mognad.cli import main
-from mognad.status import collect, render_table
+from mognad.cli.app import main
+from mognad.quality.status import collect, render_table
 from tests.conftest import make_settings
 
 
@@ -43,7 +43,7 @@ def test_status_json_and_table(example, monkeypatch, capsys):
 
 
 def test_status_counts_quarantine_and_waiting_files(tmp_path):
-    from mognad.ingest import ingest
+    from mognad.ingest.run import ingest
 
     settings = make_settings(tmp_path / "home")
     folder = settings.inbox / "2280" / "hr"

@@ -12,7 +12,7 @@ import pytest
 from raw_build_helpers import make_respondents, write_hr_load, write_survey_load
 from suppression_helpers import BREAKDOWNS, recoverable_cells
 
-from mognad.build import build
+from mognad.build.run import build
 from mognad.config import Settings
 
 

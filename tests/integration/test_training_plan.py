@@ -12,8 +12,8 @@ import duckdb
 import pytest
 from raw_build_helpers import write_hr_load, write_training_load
 
-from mognad.build import build
-from mognad.ingest import ingest
+from mognad.build.run import build
+from mognad.ingest.run import ingest
 from tests.conftest import drop, make_settings
 
 KOD = "2280"

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from mognad.check import check_file
-from mognad.cli import main
-from mognad.ingest import ingest
-from mognad.personnummer import build, format_as
-from mognad.templates import xlsx_bytes
+from mognad.cli.app import main
+from mognad.contract.personnummer import build, format_as
+from mognad.guide.templates import xlsx_bytes
+from mognad.ingest.check import check_file
+from mognad.ingest.run import ingest
 
 IGNORED = {"received_at", "attempt_id", "load_id", "version", "precheck"}
 

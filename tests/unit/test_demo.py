@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from mognad import personnummer as pn
-from mognad.demo import generate
-from mognad.reference import VASTERNORRLAND
+from mognad.contract import personnummer as pn
+from mognad.contract.reference import VASTERNORRLAND
+from mognad.demo.generate import generate
 
 SCALE = 0.02
 PNR_HEADERS = {"personnummer", "person_id"}

@@ -3,10 +3,11 @@ names every column, alias, item code and problem code the ingest code knows."""
 
 from __future__ import annotations
 
-from mognad.docsgen import DEFAULT_DIR, FIX, render
-from mognad.ingest.feeds import FEED_COLUMNS
-from mognad.ingest.problems import CATALOGUE
-from mognad.reference import codebook
+from mognad.contract.problems import CATALOGUE
+from mognad.contract.reference import codebook
+from mognad.guide.docsgen import DEFAULT_DIR, render
+from mognad.guide.texts import FIX
+from mognad.ingest.rules import FEED_COLUMNS
 
 
 def _committed() -> dict[str, str]:
@@ -39,5 +40,5 @@ def test_every_column_alias_item_and_problem_code_is_documented():
 
 def test_every_problem_code_has_fix_advice():
     assert set(CATALOGUE) <= set(FIX), (
-        f"add advice to mognad.docsgen.FIX: {set(CATALOGUE) - set(FIX)}"
+        f"add advice to mognad.guide.texts.FIX: {set(CATALOGUE) - set(FIX)}"
     )

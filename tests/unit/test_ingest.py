@@ -12,9 +12,9 @@ import duckdb
 import pytest
 import xlsxwriter
 
-from mognad.ingest import ingest
+from mognad.contract.personnummer import build
 from mognad.ingest.identity import normalise, pseudonymise
-from mognad.personnummer import build
+from mognad.ingest.run import ingest
 from tests.conftest import drop
 
 ITEMS = [f"F{i:02d}" for i in range(1, 16)] + [f"A{i:02d}" for i in range(1, 16)]

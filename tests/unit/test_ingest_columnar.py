@@ -14,10 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mognad.demo import generate
+from mognad.demo.generate import generate
 from mognad.ingest.columnar import parse_columns
-from mognad.ingest.feeds import Context, Parsed, map_header, parse
+from mognad.ingest.feeds import parse
 from mognad.ingest.readers import Sheet, read_file
+from mognad.ingest.rows import ROW_PARSERS
+from mognad.ingest.rules import Context, Parsed, map_header
 
 KEY = b"k" * 32
 TODAY = dt.date(2026, 11, 27)
@@ -169,7 +171,7 @@ def test_the_fast_path_runs_on_a_clean_file():
     rows.append(["r0", "2025-03-01", "chef", "K", "3", "4"])  # a duplicate id
     sheet = _sheet(header, rows)
     hmap = map_header("survey", header)
-    fast = parse_columns("survey", sheet, hmap, _ctx())
+    fast = parse_columns("survey", sheet, hmap, _ctx(), ROW_PARSERS["survey"])
     assert fast is not None and fast.table is not None
     assert fast.table.num_rows == 100 and fast.rows_loaded == 50
     assert [(p.row, p.code) for p in fast.problems] == [(52, "duplicate_id")]
@@ -181,5 +183,6 @@ def test_two_instruments_in_one_file_fall_back_to_rows():
     rows = [["a", "2025-03-01", "chef", "dimios", "3", "2"]]
     rows.append(["b", "2025-03-01", "chef", "digcomp", "3", "2"])
     sheet = _sheet(header, rows)
-    assert parse_columns("survey", sheet, map_header("survey", header), _ctx()) is None
+    hmap = map_header("survey", header)
+    assert parse_columns("survey", sheet, hmap, _ctx(), ROW_PARSERS["survey"]) is None
     assert assert_same("survey", sheet).table is None

@@ -16,12 +16,12 @@ import duckdb
 import pytest
 import xlsxwriter
 
-from mognad.ingest import ingest
+from mognad.contract.personnummer import build
+from mognad.contract.reference import municipalities
 from mognad.ingest import values as V
-from mognad.ingest.feeds import header_key
 from mognad.ingest.receipts import display_name
-from mognad.personnummer import build
-from mognad.reference import municipalities
+from mognad.ingest.rules import header_key
+from mognad.ingest.run import ingest
 from tests.conftest import drop
 
 ROOT = Path(__file__).resolve().parents[2]

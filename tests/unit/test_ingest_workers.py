@@ -1,6 +1,6 @@
 """The worker protocol of parallel ingest (mognad/ingest/worker.py) with real processes.
 
-A worker is a fresh interpreter (`python -m mognad.ingest.worker`): request on stdin,
+A worker is a fresh interpreter (`python -m mognad.ingest.worker_main`): request on stdin,
 report on stdout, progress on stderr. Anything else — an exit status other than 0, a
 signal, an answer that is not a report — is a failure of that bucket, with its reason."""
 
@@ -10,8 +10,10 @@ import sys
 
 import pytest
 
-from mognad.ingest import IngestReport, _partition, candidates, ingest, parallel_min_files
 from mognad.ingest import worker as w
+from mognad.ingest.inbox import _partition, candidates, parallel_min_files
+from mognad.ingest.report import IngestReport
+from mognad.ingest.run import ingest
 from mognad.orchestration.ingest_task import IngestFailed, check_ingest, run_ingest_task
 from tests.conftest import drop, make_settings
 from tests.faults.helpers import hr_csv, people, run_cli, survey_csv, training_csv
@@ -127,14 +129,14 @@ def test_a_worker_that_exits_non_zero_or_is_killed_is_a_failure_with_its_reason(
 def test_a_stray_print_in_a_worker_cannot_corrupt_its_answer(home):
     n = deliver(home, codes=CODES[:1])
     stray = (
-        "import sys, mognad.ingest as m\n"
+        "import sys, mognad.ingest.run as m\n"
         "take = m._take_part\n"
         "def noisy(*a):\n"
         "    print('stray output', flush=True)\n"
         "    return take(*a)\n"
         "m._take_part = noisy\n"
-        "from mognad.ingest import worker\n"
-        "sys.exit(worker.main())\n"
+        "from mognad.ingest import worker_main\n"
+        "sys.exit(worker_main.main())\n"
     )
     result = run_one(home, [sys.executable, "-c", stray])
     assert result.failure is None, result.lines
@@ -223,7 +225,7 @@ def test_every_dag_that_ingests_runs_the_one_ingest_task():
     for name in ("mognad_pipeline.py", "mognad_ingest.py", "mognad_nightly.py"):
         text = (dags / name).read_text(encoding="utf-8")
         assert "run_ingest_task(" in text, name
-        assert "from mognad.ingest import" not in text, name  # no second way to ingest
+        assert "from mognad.ingest" not in text, name  # no second way to ingest
     event_driven = (dags / "mognad_ingest.py").read_text(encoding="utf-8")
     assert "run_ingest_task(outlet_events=outlet_events, alias=raw_loaded)" in event_driven
     assert "check(ingest())" in event_driven

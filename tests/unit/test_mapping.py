@@ -14,14 +14,16 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from mognad.check import check_file
-from mognad.docsgen import GOOGLE_FORMS_EXAMPLE, MS_FORMS_EXAMPLE
-from mognad.ingest import ingest
+from mognad.contract.reference import codebook
+from mognad.guide.skeleton import skeleton
+from mognad.guide.texts import GOOGLE_FORMS_EXAMPLE, MS_FORMS_EXAMPLE
 from mognad.ingest import values as V
-from mognad.ingest.feeds import Context, parse
-from mognad.ingest.mapping import parse_mapping, skeleton
+from mognad.ingest.check import check_file
+from mognad.ingest.feeds import parse
+from mognad.ingest.mapping import parse_mapping
 from mognad.ingest.readers import read_csv_bytes
-from mognad.reference import codebook
+from mognad.ingest.rules import Context
+from mognad.ingest.run import ingest
 from tests.conftest import drop
 from tests.fixtures.real import forms_xlsx
 
@@ -207,7 +209,7 @@ def test_columnar_and_row_wise_parses_agree_on_a_mapped_export():
 
 
 def test_check_and_templates_from_the_command_line(settings, tmp_path, capsys):
-    from mognad.cli import main
+    from mognad.cli.app import main
 
     export = tmp_path / "export.csv"
     export.write_bytes((REAL / "google_forms_2281.csv").read_bytes())

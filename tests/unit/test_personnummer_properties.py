@@ -7,7 +7,7 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mognad.personnummer import build, format_as, luhn_digit, normalize
+from mognad.contract.personnummer import build, format_as, luhn_digit, normalize
 
 TODAY = dt.date(2026, 11, 27)
 births = st.dates(min_value=dt.date(1890, 1, 1), max_value=TODAY)
@@ -95,7 +95,7 @@ def test_serial_000_is_refused_in_every_form_though_its_check_digit_is_right(bor
 
 
 def test_guide_examples_are_what_the_code_accepts():
-    from mognad.docsgen import PERSONNUMMER_TABLE
+    from mognad.guide.texts import PERSONNUMMER_TABLE
 
     for line in PERSONNUMMER_TABLE:
         cells = [c.strip() for c in line.split("|")]

@@ -13,12 +13,13 @@ import duckdb
 import pytest
 import xlsxwriter
 
-from mognad.check import check_file
-from mognad.ingest import ingest
-from mognad.ingest.feeds import Context, parse
+from mognad.guide.templates import csv_bytes, xlsx_bytes
+from mognad.ingest.check import check_file
+from mognad.ingest.feeds import parse
 from mognad.ingest.plan import COLUMNS, course_codes
 from mognad.ingest.readers import read_csv_bytes
-from mognad.templates import csv_bytes, xlsx_bytes
+from mognad.ingest.rules import Context
+from mognad.ingest.run import ingest
 from tests.conftest import drop
 
 SV = ["steg", "målgrupp", "förvaltning", "kurskoder", "startdatum", "klart_senast", "mål",

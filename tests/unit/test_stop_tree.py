@@ -10,7 +10,7 @@ import time
 
 import psutil
 
-from mognad.orchestration.live import stop_tree
+from tests.support.live import stop_tree
 
 
 def test_stop_tree_stops_an_orphan_of_the_same_home(tmp_path):

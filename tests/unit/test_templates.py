@@ -6,11 +6,11 @@ import zipfile
 
 import pytest
 
-from mognad.cli import main
-from mognad.ingest import ingest
-from mognad.ingest.feeds import FEED_COLUMNS
-from mognad.personnummer import is_valid
-from mognad.templates import SAMPLE_PNR, TEMPLATE_FEEDS, template_rows
+from mognad.cli.app import main
+from mognad.contract.personnummer import is_valid
+from mognad.guide.templates import SAMPLE_PNR, TEMPLATE_FEEDS, template_rows
+from mognad.ingest.rules import FEED_COLUMNS
+from mognad.ingest.run import ingest
 
 
 def test_sample_personnummer_is_luhn_valid():

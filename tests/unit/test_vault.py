@@ -1,4 +1,4 @@
-"""mognad.vault: the encrypted at-rest format of stored originals, and what ingest stores."""
+"""mognad.state.vault: the encrypted at-rest format of stored originals, and what ingest stores."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from mognad import vault
-from mognad.ingest import ingest
+from mognad.ingest.run import ingest
 from mognad.secrets import read_secrets
+from mognad.state import vault
 from tests.conftest import drop
 
 KEY = bytes(range(32))
@@ -269,7 +269,7 @@ def test_the_archive_key_is_not_the_pseudonym_key(settings):
 )
 @given(size=st.sampled_from([0, 1, vault.CHUNK_SIZE - 1, vault.CHUNK_SIZE, vault.CHUNK_SIZE + 1]))
 def test_durable_copy_round_trips_read_and_streamed(tmp_path_factory, size):
-    from mognad.ingest import _durable_copy
+    from mognad.ingest.originals import _durable_copy
     from tests.conftest import make_settings
 
     s = make_settings(tmp_path_factory.mktemp("dc") / "home")

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from mognad.ingest import ingest
+from mognad.ingest.run import ingest
 from tests.conftest import drop
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"

@@ -13,7 +13,7 @@
   ever gains whole loads. `survey_loads` records how many loads a municipality's cells
   were computed from; a build recomputes (delete + insert) only the municipalities whose
   count in staging differs. A change to the project or to MOGNAD_MIN_CELL rebuilds all
-  (`mognad.build.run_dbt`: the fingerprint covers both).
+  (`mognad.build.dbt.run_dbt`: the fingerprint covers both).
 -#}
 {{ config(
     materialized='incremental',
@@ -31,7 +31,7 @@ with loads as (
 todo as (
     select l.municipality_code, l.survey_loads
     from loads as l
-    {%- if is_incremental() %}
+    {% if is_incremental() -%}
     left join (
         select municipality_code, max(survey_loads) as survey_loads
         from {{ this }}

@@ -12,7 +12,7 @@
   Incremental on load_id: a respondent's scores depend only on their own answers
   (respondent_key = load_id/respondent_id) and the codebook, and staging only ever gains
   whole loads, so each build scores only the loads new to this table. A codebook change
-  changes the project fingerprint, which rebuilds everything (`mognad.build.run_dbt`).
+  changes the project fingerprint, which rebuilds everything (`mognad.build.dbt.run_dbt`).
 -#}
 {{ config(materialized='incremental', incremental_strategy='append') }}
 

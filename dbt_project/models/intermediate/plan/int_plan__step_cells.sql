@@ -50,7 +50,8 @@ step_snapshot as (
 ),
 
 department_persons as (
-    select distinct municipality_code, snapshot_date, person_key, lower(trim(department)) as department_key
+    select distinct
+        municipality_code, snapshot_date, person_key, lower(trim(department)) as department_key
     from {{ ref('stg_hr__employments') }}
     where department is not null
 ),
@@ -73,7 +74,11 @@ population as (
 ),
 
 completions as (
-    select municipality_code, person_key, trim(course_code) as course_code, min(completed_at) as first_at
+    select
+        municipality_code,
+        person_key,
+        trim(course_code) as course_code,
+        min(completed_at) as first_at
     from {{ ref('stg_training__events') }}
     where completed and completed_at is not null
     group by all

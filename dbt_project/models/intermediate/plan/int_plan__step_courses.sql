@@ -5,5 +5,5 @@ select distinct
     step,
     trim(code) as course_code
 from {{ ref('int_plan__current_steps') }},
-    unnest(string_split(course_codes, ';')) as u(code)
+    unnest(string_split(course_codes, ';')) as u (code)
 where trim(code) <> ''

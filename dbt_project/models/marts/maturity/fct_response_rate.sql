@@ -27,17 +27,21 @@ snapshot_for_wave as (
 ),
 
 headcount as (
-    select s.municipality_code, s.wave, coalesce(p.target_group, 'alla') as target_group,
+    select
+        s.municipality_code, s.wave, coalesce(p.target_group, 'alla') as target_group,
         count(distinct p.person_key) as headcount
     from snapshot_for_wave as s
     inner join {{ ref('int_hr__snapshot_persons') }} as p
         on s.municipality_code = p.municipality_code and s.snapshot_date = p.snapshot_date
-    group by grouping sets ((s.municipality_code, s.wave, p.target_group),
-                            (s.municipality_code, s.wave))
+    group by grouping sets (
+        (s.municipality_code, s.wave, p.target_group),
+        (s.municipality_code, s.wave)
+    )
 ),
 
 respondents as (
-    select municipality_code, wave, coalesce(target_group, 'alla') as target_group,
+    select
+        municipality_code, wave, coalesce(target_group, 'alla') as target_group,
         count(distinct respondent_key) as respondents
     from {{ ref('stg_survey__answers') }}
     group by grouping sets ((municipality_code, wave, target_group), (municipality_code, wave))

@@ -15,9 +15,7 @@ select
     a.load_id,
     coalesce(
         a.reason,
-        case when b.success = false then
-            'quality_failed: ' || b.failed_expectations
-        end
+        case when b.success = false then 'quality_failed: ' || b.failed_expectations end
     ) as reason
 from {{ ref('stg_ingest__attempts') }} as a
 left join {{ ref('stg_ingest__batch_checks') }} as b on a.load_id = b.load_id

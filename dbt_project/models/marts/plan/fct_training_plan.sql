@@ -15,7 +15,8 @@
 {%- set min_cell = var('min_cell') | int -%}
 
 with cells as (
-    select * from {{ ref('int_plan__step_cells') }} where gender = 'alla'
+    select * from {{ ref('int_plan__step_cells') }}
+    where gender = 'alla'
 )
 
 select

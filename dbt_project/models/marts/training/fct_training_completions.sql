@@ -32,9 +32,11 @@ courses as (
         e.course_code,
         max(e.course_name) as course_name,
         coalesce(
-            (select f.format from course_formats as f
-             where f.municipality_code = e.municipality_code and f.course_code = e.course_code
-             order by f.n desc, f.format limit 1),
+            (
+                select f.format from course_formats as f
+                where f.municipality_code = e.municipality_code and f.course_code = e.course_code
+                order by f.n desc, f.format limit 1
+            ),
             'other'
         ) as format
     from {{ ref('stg_training__events') }} as e

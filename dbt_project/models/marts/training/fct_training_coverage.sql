@@ -34,8 +34,10 @@ bounds as (
     select
         p.municipality_code,
         date_trunc('month', min(p.snapshot_date)) as first_month,
-        date_trunc('month', greatest(max(p.snapshot_date),
-            coalesce(any_value(c.last_completed_at), max(p.snapshot_date)))) as last_month
+        date_trunc('month', greatest(
+            max(p.snapshot_date),
+            coalesce(any_value(c.last_completed_at), max(p.snapshot_date))
+        )) as last_month
     from persons as p
     left join last_completion as c on p.municipality_code = c.municipality_code
     group by p.municipality_code

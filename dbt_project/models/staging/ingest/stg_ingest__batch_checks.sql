@@ -1,5 +1,5 @@
 {#- The raw-batch quality gate's verdicts, one row per load_id, from
-    `raw/batch_checks.parquet` (exported by `mognad.build.prepare_build`). -#}
+    `raw/batch_checks.parquet` (exported by `mognad.build.gate.prepare_build`). -#}
 {%- set columns = {
     "load_id": "varchar",
     "municipality_code": "varchar",

@@ -1,5 +1,5 @@
 {#- Files waiting in the inboxes when the build started, from `raw/inbox_waiting.parquet`
-    (exported by `mognad.build.prepare_build`). `stale`: settled and still waiting after
+    (exported by `mognad.build.gate.prepare_build`). `stale`: settled and still waiting after
     MOGNAD_STALE_INBOX_MINUTES, i.e. nobody is taking it. -#}
 {%- set columns = {
     "municipality_code": "varchar",

@@ -1,0 +1,1 @@
+"""The delivery guide (docs/leverans) and the delivery templates, generated from the contract."""

@@ -1,0 +1,1 @@
+"""Pull: fetch HTTP sources (Kolada, an LMS, an HR system) and land them in the inbox."""
