@@ -269,7 +269,7 @@ def _ready_text(settings: Settings, secrets: dict, airflow_port: int, superset_p
             for user, role, pw in superset_access.demo_users(settings)
         )
         + f"  Data      {settings.home}\n"
-        f"  Inkorg    {settings.inbox}/<kommunkod>/<survey|training|hr>/\n"
+        f"  Inkorg    {settings.inbox}/<kommunkod>/<survey|training|hr|plan>/\n"
         "            (nya filer publiceras automatiskt / new files publish by themselves)\n"
         "\n  Ctrl-C stoppar allt / stops everything."
     )
