@@ -31,8 +31,14 @@ def fsync_fd(fd: int) -> None:
 
 
 def fsync_dir(folder: Path) -> None:
+    """Make a folder's entries durable, unless a batch defers it to one filesystem sync."""
     if _state["deferred"]:
         return
+    fsync_dir_now(folder)
+
+
+def fsync_dir_now(folder: Path) -> None:
+    """Make a folder's entries durable now, batch or not."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

@@ -395,7 +395,9 @@ def decrypt_to(path: Path, out: Path, keys: Keyring, mode: int = FILE_MODE) -> i
         os.link(tmp, out)  # never replaces an existing file
     finally:
         tmp.unlink(missing_ok=True)
-    _fsync_dir(out.parent)
+    from mognad.ingest import durable
+
+    durable.fsync_dir_now(out.parent)
     return total
 
 
@@ -456,19 +458,6 @@ def seal(
         tmp.unlink(missing_ok=True)
         raise
     durable.fsync_dir(dest.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def link_note(target: str) -> bytes:
