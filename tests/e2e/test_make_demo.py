@@ -382,6 +382,21 @@ def test_ready_check_refuses_what_is_not_there(tmp_path):
     assert any("files left in the inboxes" in p for p in problems), problems
 
 
+def watch_until_exit(run, seen: dict, timeout: float = 900) -> int:
+    """Note every process of the demo's tree (pid -> (process, command line)) until it
+    exits by itself; its exit code."""
+    deadline = time.monotonic() + timeout
+    while run.proc.poll() is None and time.monotonic() < deadline:
+        for p in run.family():
+            if p.pid not in seen:
+                try:
+                    seen[p.pid] = (p, " ".join(p.cmdline()))
+                except psutil.Error:
+                    pass
+        time.sleep(1)
+    return run.wait_exit(60)
+
+
 def test_make_demo_refuses_ready_without_the_pseudonym_key(tmp_path):
     """The real command: ingest refuses the keyed feeds (training, HR), their files stay in
     the inboxes; the demo must say why, exit non-zero and stop what it started."""
@@ -391,16 +406,7 @@ def test_make_demo_refuses_ready_without_the_pseudonym_key(tmp_path):
     run = Demo(settings, "exec make demo DEMO_ARGS='--scale 0.05'", "make-demo-no-key.log")
     seen: dict[int, tuple[psutil.Process, str]] = {}
     try:
-        deadline = time.monotonic() + 900
-        while run.proc.poll() is None and time.monotonic() < deadline:
-            for p in run.family():
-                if p.pid not in seen:
-                    try:
-                        seen[p.pid] = (p, " ".join(p.cmdline()))
-                    except psutil.Error:
-                        pass
-            time.sleep(1)
-        code = run.wait_exit(60)
+        code = watch_until_exit(run, seen)
         text = run.text
         assert code != 0, text[-3000:]
         assert "/ ready" not in text
@@ -426,16 +432,7 @@ def test_make_demo_refuses_ready_with_a_file_ingest_never_takes(tmp_path):
     run = Demo(settings, "exec make demo DEMO_ARGS='--scale 0.05'", "make-demo-left.log")
     seen: dict[int, tuple[psutil.Process, str]] = {}
     try:
-        deadline = time.monotonic() + 900
-        while run.proc.poll() is None and time.monotonic() < deadline:
-            for p in run.family():
-                if p.pid not in seen:
-                    try:
-                        seen[p.pid] = (p, " ".join(p.cmdline()))
-                    except psutil.Error:
-                        pass
-            time.sleep(1)
-        code = run.wait_exit(60)
+        code = watch_until_exit(run, seen)
         text = run.text
         assert code != 0, text[-3000:]  # make reports the demo's exit 1 as its own 2
         assert "publish: success" in text, text[-3000:]
