@@ -22,6 +22,7 @@ from mognad.contract.feeds import RAW_FEEDS
 from mognad.contract.problems import problem
 from mognad.contract.reference import municipalities
 from mognad.ingest import durable
+from mognad.ingest.attempt import Attempt, Delivery, classify
 from mognad.ingest.feeds import parse
 from mognad.ingest.inbox import RECEIPTS, _partition, candidates, is_ignored
 from mognad.ingest.land import land, load_dir, remove_stale_temp
@@ -30,7 +31,7 @@ from mognad.ingest.readers import UnreadableFile, read_file
 from mognad.ingest.receipts import display_name, short_name, write_receipt
 from mognad.ingest.report import IngestReport, Outcome
 from mognad.ingest.rules import KEYED_FEEDS, Context, Parsed
-from mognad.state.ledger import Attempt, Ledger
+from mognad.state.ledger import Ledger
 
 INGEST_FEEDS = RAW_FEEDS
 """The contract's feeds plus ``kolada`` (Kolada v3 data landed by ``mognad pull``)."""
@@ -218,11 +219,39 @@ class Ingestor:
             )
 
     def take(self, code: str, feed: str, path: Path) -> Outcome:
+        """Take one file: find what it is, decide its :class:`Attempt` once, commit it."""
+        delivery, data = self._find(code, feed, path)
+        _fault("begin")
+        open_file = delivery.refusal() is None
+        duplicate = open_file and bool(
+            self.ledger.loaded_load_id(code, feed, delivery.sha256, besides=delivery.attempt_id)
+        )
+        parsed: Parsed | None = None
+        sheet = None
+        version = None
+        if open_file and not duplicate:
+            earlier = self.ledger.known_names(
+                code, feed, delivery.file, besides=delivery.attempt_id
+            )
+            version = len(earlier) + 1
+            sheet, parsed = self._parse(code, feed, path, data)
+        attempt = classify(
+            delivery,
+            duplicate=duplicate,
+            parsed=parsed,
+            version=version,
+            attribution=_attribution(feed, sheet if parsed else None),
+            max_reject_share=self.settings.max_reject_share,
+        )
+        return self._commit(attempt, path, data)
+
+    def _find(self, code: str, feed: str, path: Path) -> tuple[Delivery, bytes | None]:
+        """The file as found (read once, when it will be parsed) and its attempt begun in
+        the ledger, or the pending attempt of an earlier run that died on this very file."""
         name = display_name(path.name)
         before = path.lstat()
         regular = stat.S_ISREG(before.st_mode)
         too_large = regular and before.st_size > self.settings.max_file_bytes
-        problems = []
         data: bytes | None = None
         if not regular:
             sha = NOTHING_READ  # a symbolic link, FIFO or device is never opened
@@ -244,129 +273,71 @@ class Ingestor:
             received = dt.datetime.now(dt.UTC).replace(tzinfo=None)
             attempt_id = f"{received:%Y%m%dT%H%M%S%f}-{sha[:12]}"
             self.ledger.begin(attempt_id, code, feed, name, sha, received.isoformat())
-        _fault("begin")
-        parsed: Parsed | None = None
-        version = None
-        sheet = None
-        if code not in self.known:
-            problems = [problem("unknown_municipality", None, None, name)]
-            status = "quarantined"
-        elif feed not in INGEST_FEEDS:
-            problems = [problem("unknown_feed", None, None, name)]
-            status = "quarantined"
-        elif not regular:
-            kind = "symbolic link / symbolisk länk" if path.is_symlink() else "not a regular file"
-            problems = [problem("unreadable", None, None, kind)]
-            status = "quarantined"
+        special = oversize = None
+        if not regular:
+            special = (
+                "symbolic link / symbolisk länk" if path.is_symlink() else "not a regular file"
+            )
         elif too_large:
             limit = self.settings.max_file_bytes
-            detail = f"{before.st_size} bytes > {limit} (MOGNAD_MAX_FILE_BYTES)"
-            problems = [problem("too_large", None, None, detail)]
-            status = "quarantined"
-        elif self.ledger.loaded_load_id(code, feed, sha, besides=attempt_id):
-            status = "duplicate"
-        else:
-            earlier = self.ledger.known_names(code, feed, name, besides=attempt_id)
-            version = len(earlier) + 1
-            try:
-                sheet = read_file(path, data)
-                ctx = Context(self.key, municipality_code=code, home=self.settings.home)
-                parsed = parse(feed, sheet, ctx)
-            except UnreadableFile as exc:
-                parsed = Parsed([], 0, 0, [problem(exc.code, None, None, str(exc))])
-                parsed.fatal = parsed.problems[0]
-            except OSError:
-                raise  # the platform's own storage: handled by the run (file kept)
-            except Exception as exc:  # a reader bug on hostile input: quarantine, go on
-                detail = f"internal reader error ({exc.__class__.__name__})"
-                parsed = Parsed([], 0, 0, [problem("unreadable", None, None, detail)])
-                parsed.fatal = parsed.problems[0]
-            problems = parsed.problems
-            rejected = parsed.rows_read - parsed.rows_loaded
-            if parsed.fatal:
-                status = "quarantined"
-            elif parsed.rows_read and rejected / parsed.rows_read > self.settings.max_reject_share:
-                problems = [
-                    *problems,
-                    problem("too_many_rejected", None, None, f"{rejected}/{parsed.rows_read}"),
-                ]
-                status = "quarantined"
-            else:
-                status = "loaded"
-        rows_read = parsed.rows_read if parsed else 0
-        rows_loaded = parsed.rows_loaded if parsed and status == "loaded" else 0
-        rows_rejected = parsed.rows_read - parsed.rows_loaded if parsed else 0
-        zone = self.settings.quarantine if status == "quarantined" else self.settings.archive
-        stored = (
-            zone
-            / short_name(display_name(code))
-            / short_name(display_name(feed))
-            / f"{attempt_id}__{short_name(name)}"
+            oversize = f"{before.st_size} bytes > {limit} (MOGNAD_MAX_FILE_BYTES)"
+        delivery = Delivery(
+            attempt_id=attempt_id,
+            municipality_code=code,
+            feed=feed,
+            file=name,
+            sha256=sha,
+            received_at=received,
+            source=path,
+            known_municipality=code in self.known,
+            known_feed=feed in INGEST_FEEDS,
+            special=special,
+            oversize=oversize,
         )
+        return delivery, data
+
+    def _parse(self, code: str, feed: str, path: Path, data: bytes | None):
+        """The sheet read (``None`` when unreadable) and its parse; a reader's failure on
+        hostile input is a parse that failed as a whole, never an error of the run."""
+        sheet = None
+        try:
+            sheet = read_file(path, data)
+            ctx = Context(self.key, municipality_code=code, home=self.settings.home)
+            parsed = parse(feed, sheet, ctx)
+        except UnreadableFile as exc:
+            parsed = Parsed([], 0, 0, [problem(exc.code, None, None, str(exc))])
+            parsed.fatal = parsed.problems[0]
+        except OSError:
+            raise  # the platform's own storage: handled by the run (file kept)
+        except Exception as exc:  # a reader bug on hostile input: quarantine, go on
+            detail = f"internal reader error ({exc.__class__.__name__})"
+            parsed = Parsed([], 0, 0, [problem("unreadable", None, None, detail)])
+            parsed.fatal = parsed.problems[0]
+        return sheet, parsed
+
+    def _commit(self, attempt: Attempt, path: Path, data: bytes | None) -> Outcome:
+        """Write the attempt down in the order that never loses a file: durable copy → raw
+        zone (a load) → ledger → receipt. The file leaves the inbox later (:meth:`release`)."""
+        stored = attempt.stored_path(self.settings.archive, self.settings.quarantine)
         _durable_copy(path, stored, data, self.settings)
         _fault("durable_copy")
-        load_id = None
-        attribution = _attribution(feed, sheet if parsed else None)
-        if status == "loaded":
-            load_id = attempt_id
-            provenance = {"file": name, "sha256": sha, "attempt_id": attempt_id}
-            if attribution:
-                provenance["attribution"] = attribution
-            rows = parsed.table if parsed.table is not None else parsed.records
-            land(self.settings.raw, feed, code, load_id, rows, provenance, received)
-            _fault("raw_write")
-        reason = problems[0].code if status == "quarantined" and problems else None
-        self.ledger.record(
-            Attempt(
-                attempt_id,
-                code,
-                feed,
-                name,
-                sha,
-                status,
-                rows_read,
-                rows_loaded,
-                rows_rejected,
-                received.isoformat(),
-                load_id,
-                reason,
-                str(stored),
+        if attempt.status == "loaded":
+            land(
+                self.settings.raw,
+                attempt.feed,
+                attempt.municipality_code,
+                attempt.load_id,
+                attempt.rows,
+                attempt.provenance(),
+                attempt.received_at,
             )
-        )
+            _fault("raw_write")
+        self.ledger.record(attempt.ledger_row(stored))
         _fault("ledger")
-        receipt = {
-            "file": name,
-            "sha256": sha,
-            "feed": feed,
-            "municipality_code": code,
-            "status": status,
-            "rows_read": rows_read,
-            "rows_loaded": rows_loaded,
-            "rows_rejected": rows_rejected,
-            "problems": [p.as_dict() for p in problems],
-            "received_at": received.isoformat() + "Z",
-            "attempt_id": attempt_id,
-            "load_id": load_id,
-            "version": version,
-            **(parsed.receipt if parsed else {}),
-        }
-        if attribution:
-            receipt["attribution"] = attribution
-        receipt_path = write_receipt(self._receipts_folder(code), receipt)
+        folder = self._receipts_folder(attempt.municipality_code)
+        receipt_path = write_receipt(folder, attempt.receipt())
         _fault("receipt")
-        return Outcome(
-            code,
-            feed,
-            name,
-            status,
-            rows_read,
-            rows_loaded,
-            rows_rejected,
-            receipt_path,
-            reason,
-            attempt_id,
-            path,
-        )
+        return attempt.outcome(receipt_path)
 
     def release(self, taken: list[Outcome]) -> None:
         """Let taken files leave the inbox: first everything written for them is made
