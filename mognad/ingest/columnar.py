@@ -1,22 +1,22 @@
-"""The row rules of :mod:`mognad.ingest.feeds`, applied a column at a time.
+"""The rules table of :mod:`mognad.ingest.rules`, applied a column at a time.
 
 A delivery repeats itself: a survey column holds a handful of distinct answers, a date
 column a few dates, an HR file the same departments and target groups on every row. So
-each column is dictionary-encoded by Arrow (C++), the rule's Python function runs once per
-*distinct* value, and the result is taken back to every row by index. No Python runs per
-row on the common path; the output is an Arrow table in the raw zone's schema.
+each column is dictionary-encoded by Arrow (C++), the column's rule (``rules.FEED_RULES``)
+runs once per *distinct* value, and the result is taken back to every row by index. No
+Python runs per row on the common path; the output is an Arrow table in the raw zone's
+schema.
 
-The per-row functions in :mod:`mognad.ingest.feeds` stay the single source of the rules'
-*messages*: the rows found bad here are handed to them to name the problems, in the same
-order as a row-by-row parse would. Should they disagree with this module about a row (a
-bug), :func:`parse_columns` returns ``None`` and the caller parses the file row by row:
-correct first, fast second. ``tests/unit/test_ingest_columnar.py`` checks that both paths
-give the same records and problems, on fixed cases and on generated ones.
+The row-wise parsers (:mod:`mognad.ingest.rows`, which read the same table) stay the single
+source of the *messages*: the rows found bad here are handed to them to name the problems,
+in the same order as a row-by-row parse would. Should they disagree with this module about
+a row (a bug), :func:`parse_columns` returns ``None`` and the caller parses the file row by
+row: correct first, fast second. ``tests/unit/test_ingest_columnar.py`` checks that both
+paths give the same records and problems, on fixed cases and on generated ones.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from itertools import zip_longest
 
@@ -28,10 +28,22 @@ from mognad.contract.reference import codebook
 from mognad.ingest import values as V
 from mognad.ingest.land import FEED_SCHEMAS, PROVENANCE
 from mognad.ingest.readers import Sheet
-from mognad.ingest.rules import FORMATS, STATUSES, Context, HeaderMap, Parsed, _person_key
+from mognad.ingest.rules import (
+    FEED_RULES,
+    ITEMS,
+    Context,
+    HeaderMap,
+    Parsed,
+    Reading,
+    Rule,
+    answer_reading,
+    default_instrument,
+)
 
 _PROVENANCE_NAMES = {name for name, _ in PROVENANCE} - {"source_row"}
-_AID = re.compile(r"\d{6}")
+SURVEY = FEED_RULES["survey"]
+TRAINING = FEED_RULES["training"]
+HR = FEED_RULES["hr"]
 
 
 class _Disagree(Exception):
@@ -74,19 +86,24 @@ def _lookup(arr: pa.Array, fn: Callable[[str], tuple], types: list[pa.DataType])
     return bad, outs
 
 
-def _clean(text: str) -> tuple:
-    v = V.clean(text)
-    return (False, v)
+def _by_rule(
+    cols: _Columns,
+    idx: int | None,
+    rule: Rule,
+    reading: Reading,
+    out: pa.DataType,
+    default: str = "",
+) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """One column by its rule in the rules table: (bad mask, values, cell-not-empty mask),
+    the rule run once per distinct value. ``default`` stands in for an empty cell."""
 
+    def fn(text: str) -> tuple:
+        raw = V.clean(text)
+        value, flaw = rule.check(raw or default, reading)
+        return (flaw is not None, value, bool(raw))
 
-def _required(text: str) -> tuple:
-    v = V.clean(text)
-    return (not v, v)
-
-
-def _optional(text: str) -> tuple:
-    v = V.clean(text)
-    return (False, v or None)
+    bad, (value, present) = _lookup(cols.get(idx), fn, [out, pa.bool_()])
+    return bad, value, present
 
 
 def _any(masks: list[pa.Array], n: int) -> pa.Array:
@@ -134,73 +151,26 @@ def _finish(feed: str, sheet: Sheet, bad: pa.Array, columns: dict[str, pa.Array]
 # --- training ---------------------------------------------------------------------------
 
 
-def _person_fn(ctx: Context):
-    key, today = ctx.key, ctx.today
-
-    def fn(text: str) -> tuple:
-        raw = V.clean(text)
-        pkey = _person_key(raw, key, today) if raw else None
-        return (pkey is None, pkey)
-
-    return fn
-
-
-def _date_fn(excel: bool, *, required: bool):
-    def fn(text: str) -> tuple:
-        raw = V.clean(text)
-        value = V.date_or_month(raw, excel=excel) if raw else None
-        bad = (value is None) if required else (bool(raw) and value is None)
-        return (bad, value, bool(raw))
-
-    return fn
-
-
-def _number_fn(*, fte: bool):
-    def fn(text: str) -> tuple:
-        try:
-            value = V.number(V.clean(text))
-        except ValueError:
-            return (True, None)
-        if fte and value is not None and value > 1.5:
-            value = value / 100
-        return (False, value)
-
-    return fn
-
-
-def _status_fn(text: str) -> tuple:
-    raw = V.norm(text)
-    status = STATUSES.get(raw) if raw else None
-    return (bool(raw) and status is None, status, bool(raw))
-
-
-def _format_fn(text: str) -> tuple:
-    raw = V.norm(text)
-    return (False, FORMATS.get(raw, "other") if raw else None)
-
-
 def _training(sheet: Sheet, hmap: HeaderMap, ctx: Context, cols: _Columns, row_fn) -> Parsed:
     c = hmap.columns
-    excel = sheet.kind == "xlsx"
-    b_person, (pkey,) = _lookup(cols.get(c["person_id"]), _person_fn(ctx), [pa.string()])
-    b_course, (course,) = _lookup(cols.get(c["course_code"]), _required, [pa.string()])
-    b_date, (completed_at, has_date) = _lookup(
-        cols.get(c.get("completed_at")),
-        _date_fn(excel, required=False),
-        [pa.date32(), pa.bool_()],
-    )
-    b_status, (mapped, has_status) = _lookup(
-        cols.get(c.get("status")), _status_fn, [pa.string(), pa.bool_()]
-    )
+    r = Reading(sheet.kind == "xlsx", ctx)
+
+    def col(name: str, out: pa.DataType):
+        return _by_rule(cols, c.get(name), TRAINING[name], r, out)
+
+    b_person, pkey, _ = col("person_id", pa.string())
+    b_course, course, _ = col("course_code", pa.string())
+    b_date, completed_at, has_date = col("completed_at", pa.date32())
+    b_status, mapped, has_status = col("status", pa.string())
     implied = pc.if_else(pc.is_valid(completed_at), "completed", "started")
     status = pc.if_else(has_status, mapped, implied)
     done = pc.is_in(status, value_set=pa.array(["completed", "passed"]))
     done = pc.fill_null(done, False)
-    b_missing_date = pc.and_(done, pc.invert(has_date))
-    _, (fmt,) = _lookup(cols.get(c.get("format")), _format_fn, [pa.string()])
-    b_hours, (hours,) = _lookup(cols.get(c.get("hours")), _number_fn(fte=False), [pa.float64()])
-    _, (name,) = _lookup(cols.get(c.get("course_name")), _optional, [pa.string()])
-    bad = _any([b_person, b_course, b_date, b_status, b_missing_date, b_hours], cols.n)
+    b_undated = pc.and_(done, pc.invert(has_date))  # the rule across cells: ``undated``
+    _, fmt, _ = col("format", pa.string())
+    b_hours, hours, _ = col("hours", pa.float64())
+    _, name, _ = col("course_name", pa.string())
+    bad = _any([b_person, b_course, b_date, b_status, b_undated, b_hours], cols.n)
     problems = _name_problems(sheet, _true_indices(bad), row_fn, hmap, ctx, {})
     table = _finish(
         "training",
@@ -223,50 +193,23 @@ def _training(sheet: Sheet, hmap: HeaderMap, ctx: Context, cols: _Columns, row_f
 # --- hr ---------------------------------------------------------------------------------
 
 
-def _target_group_fn(text: str) -> tuple:
-    raw = V.clean(text)
-    tg = V.target_group(raw) if raw else None
-    return (bool(raw) and tg is None, tg, bool(raw))
-
-
-def _manager_fn(text: str) -> tuple:
-    return (False, "chef" if V.yes_no(V.clean(text)) else "medarbetare")
-
-
-def _gender_fn(text: str) -> tuple:
-    g = V.gender(V.clean(text))
-    return (g is None, g)
-
-
-def _aid_fn(excel: bool):
-    def fn(text: str) -> tuple:
-        aid = V.clean(text)
-        if not aid:
-            return (False, None)
-        if aid.isdigit() and len(aid) < 6 and excel:
-            aid = aid.zfill(6)
-        return (not _AID.fullmatch(aid), aid)
-
-    return fn
-
-
 def _hr(sheet: Sheet, hmap: HeaderMap, ctx: Context, cols: _Columns, row_fn) -> Parsed:
     c = hmap.columns
-    excel = sheet.kind == "xlsx"
-    b_person, (pkey,) = _lookup(cols.get(c["person_id"]), _person_fn(ctx), [pa.string()])
-    b_snap, (snap, _) = _lookup(
-        cols.get(c["snapshot_date"]), _date_fn(excel, required=True), [pa.date32(), pa.bool_()]
-    )
-    b_dept, (dept,) = _lookup(cols.get(c["department"]), _required, [pa.string()])
-    b_tg, (tg, has_tg) = _lookup(
-        cols.get(c.get("target_group")), _target_group_fn, [pa.string(), pa.bool_()]
-    )
-    _, (by_manager,) = _lookup(cols.get(c.get("manager")), _manager_fn, [pa.string()])
+    r = Reading(sheet.kind == "xlsx", ctx)
+
+    def col(name: str, out: pa.DataType):
+        return _by_rule(cols, c.get(name), HR[name], r, out)
+
+    b_person, pkey, _ = col("person_id", pa.string())
+    b_snap, snap, _ = col("snapshot_date", pa.date32())
+    b_dept, dept, _ = col("department", pa.string())
+    b_tg, tg, has_tg = col("target_group", pa.string())
+    _, by_manager, _ = col("manager", pa.string())
     tg = pc.if_else(has_tg, tg, by_manager)
-    b_gender, (gender,) = _lookup(cols.get(c.get("gender")), _gender_fn, [pa.string()])
-    b_aid, (aid,) = _lookup(cols.get(c.get("aid_code")), _aid_fn(excel), [pa.string()])
-    b_fte, (fte,) = _lookup(cols.get(c.get("fte")), _number_fn(fte=True), [pa.float64()])
-    _, (unit,) = _lookup(cols.get(c.get("unit")), _optional, [pa.string()])
+    b_gender, gender, _ = col("gender", pa.string())
+    b_aid, aid, _ = col("aid_code", pa.string())
+    b_fte, fte, _ = col("fte", pa.float64())
+    _, unit, _ = col("unit", pa.string())
     bad = _any([b_person, b_snap, b_dept, b_tg, b_gender, b_aid, b_fte], cols.n)
     problems = _name_problems(sheet, _true_indices(bad), row_fn, hmap, ctx, {})
     table = _finish(
@@ -290,56 +233,23 @@ def _hr(sheet: Sheet, hmap: HeaderMap, ctx: Context, cols: _Columns, row_fn) -> 
 # --- survey -----------------------------------------------------------------------------
 
 
-def _timestamp_fn(excel: bool):
-    def fn(text: str) -> tuple:
-        ts = V.timestamp(V.clean(text), excel=excel)
-        return (ts is None, ts, None if ts is None else ts.year)
-
-    return fn
-
-
-def _instrument_fn(text: str) -> tuple:
-    return (False, V.norm(text))
-
-
-def _answer_fn(item):
-    def fn(text: str) -> tuple:
-        try:
-            value = V.answer(V.clean(text))
-        except ValueError:
-            return (True, None)
-        if value is not None and not item.scale_min <= value <= item.scale_max:
-            return (True, None)
-        return (False, value)
-
-    return fn
-
-
-def _default_instrument(hmap: HeaderMap) -> str:
-    """As ``rows._survey_row`` decides it: the one instrument owning the file's items."""
-    books = codebook()
-    owners = {inst for inst, book in books.items() for code in hmap.items if code in book}
-    return owners.pop() if len(owners) == 1 else "dimios"
-
-
 def _survey(sheet: Sheet, hmap: HeaderMap, ctx: Context, cols: _Columns, row_fn) -> Parsed | None:
     c = hmap.columns
     n = cols.n
-    excel = sheet.kind == "xlsx"
+    r = Reading(sheet.kind == "xlsx", ctx)
     books = codebook()
-    default = _default_instrument(hmap)
-    _, (rid,) = _lookup(cols.get(c["respondent_id"]), _clean, [pa.string()])
-    b_rid = pc.equal(rid, "")
-    b_sub, (submitted, wave) = _lookup(
-        cols.get(c["submitted_at"]), _timestamp_fn(excel), [pa.timestamp("us"), pa.int32()]
-    )
-    b_tg, (tg,) = _lookup(cols.get(c["target_group"]), _must_map(V.target_group), [pa.string()])
-    b_gender, (gender,) = _lookup(cols.get(c.get("gender")), _gender_fn, [pa.string()])
-    _, (dept,) = _lookup(cols.get(c.get("department")), _optional, [pa.string()])
-    _, (instrument,) = _lookup(cols.get(c.get("instrument")), _instrument_fn, [pa.string()])
-    instrument = pc.if_else(pc.equal(instrument, ""), default, instrument)
-    known = pc.is_in(instrument, value_set=pa.array(list(books)))
-    b_instrument = pc.invert(known)
+    default = default_instrument(hmap.items)
+
+    def col(name: str, out: pa.DataType, default: str = ""):
+        return _by_rule(cols, c.get(name), SURVEY[name], r, out, default)
+
+    b_rid, rid, _ = col("respondent_id", pa.string())
+    b_sub, submitted, _ = col("submitted_at", pa.timestamp("us"))
+    wave = pc.year(submitted).cast(pa.int32())
+    b_tg, tg, _ = col("target_group", pa.string())
+    b_gender, gender, _ = col("gender", pa.string())
+    _, dept, _ = col("department", pa.string())
+    b_instrument, instrument, _ = col("instrument", pa.string(), default)
     masks = [b_rid, b_sub, b_tg, b_gender, b_instrument]
     usable = pc.filter(instrument, pc.invert(_any(masks, n)))
     names = pc.unique(usable).to_pylist() if len(usable) else [default]
@@ -349,13 +259,12 @@ def _survey(sheet: Sheet, hmap: HeaderMap, ctx: Context, cols: _Columns, row_fn)
     items = [code for code in hmap.items if code in book]
     answers: list[pa.Array] = []
     for code in items:
-        b_answer, (answer,) = _lookup(
-            cols.get(hmap.items[code]), _answer_fn(book[code]), [pa.int32()]
-        )
+        reading = answer_reading(r, book[code])
+        b_answer, answer, _ = _by_rule(cols, hmap.items[code], SURVEY[ITEMS], reading, pa.int32())
         masks.append(b_answer)
         answers.append(answer)
     bad = _any(masks, n)
-    bad = _duplicates(rid, bad)
+    bad = _duplicates(rid, bad)  # the rule across cells: ``repeated``
     state: dict = {"seen": set(), "default_instrument": default}
     problems = _survey_problems(sheet, rid, bad, hmap, ctx, state, row_fn)
     base = _finish(
@@ -392,16 +301,6 @@ def _survey(sheet: Sheet, hmap: HeaderMap, ctx: Context, cols: _Columns, row_fn)
         table = table.set_column(table.schema.get_field_index("answer"), "answer", values)
     loaded = rows
     return Parsed([], n, loaded, problems, table=table)
-
-
-def _must_map(fn):
-    """A rule that maps a cleaned cell to a value, or to None when the cell is bad."""
-
-    def wrapped(text: str) -> tuple:
-        value = fn(V.clean(text))
-        return (value is None, value)
-
-    return wrapped
 
 
 def _duplicates(rid: pa.Array, bad: pa.Array) -> pa.Array:

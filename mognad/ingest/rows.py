@@ -1,77 +1,90 @@
-"""The row-wise parsers: one function per feed that checks and converts one row, naming
-each problem (row, column as delivered, code). The columnar parser hands them the rows it
-found bad, so every message has one source."""
+"""The row-wise parsers: one function per feed that checks and converts one row by the
+feed's rules table (``rules.FEED_RULES``), naming each problem (row, column as delivered,
+code). The columnar parser hands them the rows it found bad, so every message has one source."""
 
 from __future__ import annotations
 
 import math
-import re
 
 from mognad.contract.problems import Problem, problem
 from mognad.contract.reference import codebook
 from mognad.ingest import values as V
 from mognad.ingest.readers import Sheet
 from mognad.ingest.rules import (
-    FORMATS,
+    FEED_RULES,
+    ITEMS,
     KOLADA_GENDER,
-    STATUSES,
     Context,
+    HeaderMap,
     Parsed,
+    Reading,
+    Rule,
     _cell,
     _col,
     _fatal,
-    _person,
     _training_record,
+    answer_reading,
+    default_instrument,
 )
+
+SURVEY = FEED_RULES["survey"]
+TRAINING = FEED_RULES["training"]
+HR = FEED_RULES["hr"]
+
+
+class _Row:
+    """One row read by the rules table, its problems collected in the table's order."""
+
+    __slots__ = ("row", "row_no", "hmap", "reading", "errs")
+
+    def __init__(self, row: list, row_no: int, hmap: HeaderMap, reading: Reading):
+        self.row, self.row_no, self.hmap, self.reading = row, row_no, hmap, reading
+        self.errs: list[Problem] = []
+
+    def text(self, name: str) -> str:
+        return _cell(self.row, self.hmap.columns.get(name))
+
+    def read(self, rule: Rule, name: str | None = None, text: str | None = None, reading=None):
+        """The column's value by its rule (``None`` when bad: the problem is collected)."""
+        name = name or rule.column
+        text = self.text(name) if text is None else text
+        value, flaw = rule.check(text, reading or self.reading)
+        if flaw is not None:
+            self.flag(flaw[0], name, flaw[1])
+        return value
+
+    def flag(self, code: str, name: str, detail: str = "") -> None:
+        self.errs.append(problem(code, self.row_no, _col(self.hmap, name), detail))
+
+
+def _reading(state: dict, excel: bool, ctx: Context) -> Reading:
+    """The file's reading (the same for every row: made once, kept in the parse's state)."""
+    reading = state.get("reading")
+    if reading is None:
+        reading = state["reading"] = Reading(excel, ctx)
+    return reading
 
 
 def _survey_row(row, row_no, hmap, ctx, excel, state):
-    errs: list[Problem] = []
-    c = hmap.columns
-    rid = _cell(row, c["respondent_id"])
-    if not rid:
-        errs.append(problem("missing_value", row_no, _col(hmap, "respondent_id")))
-    elif rid in state["seen"]:
-        errs.append(problem("duplicate_id", row_no, _col(hmap, "respondent_id")))
-    submitted = V.timestamp(_cell(row, c["submitted_at"]), excel=excel)
-    if submitted is None:
-        code = "missing_value" if not _cell(row, c["submitted_at"]) else "invalid_date"
-        errs.append(problem(code, row_no, _col(hmap, "submitted_at")))
-    tg = V.target_group(_cell(row, c["target_group"]))
-    if tg is None:
-        errs.append(problem("invalid_target_group", row_no, _col(hmap, "target_group")))
-    gender = V.gender(_cell(row, c.get("gender")))
-    if gender is None:
-        errs.append(problem("invalid_gender", row_no, _col(hmap, "gender")))
-    instrument = V.norm(_cell(row, c.get("instrument")))
-    books = codebook()
-    if not instrument:
-        if "default_instrument" not in state:  # the same for every row of the file
-            owners = {inst for inst, book in books.items() for code in hmap.items if code in book}
-            state["default_instrument"] = owners.pop() if len(owners) == 1 else "dimios"
-        instrument = state["default_instrument"]
-    book = books.get(instrument)
-    if book is None:
-        errs.append(problem("unknown_instrument", row_no, _col(hmap, "instrument")))
-        return [], errs
+    r = _Row(row, row_no, hmap, _reading(state, excel, ctx))
+    rid = r.read(SURVEY["respondent_id"])
+    if rid is not None and rid in state["seen"]:
+        r.flag(SURVEY["respondent_id"].also["repeated"], "respondent_id")
+    submitted = r.read(SURVEY["submitted_at"])
+    tg = r.read(SURVEY["target_group"])
+    gender = r.read(SURVEY["gender"])
+    if "default_instrument" not in state:  # the same for every row of the file
+        state["default_instrument"] = default_instrument(hmap.items)
+    text = r.text("instrument") or state["default_instrument"]
+    instrument = r.read(SURVEY["instrument"], text=text)
+    if instrument is None:
+        return [], r.errs
     answers: dict[str, int | None] = {}
-    for code, idx in hmap.items.items():
-        item = book.get(code)
-        if item is None:
-            continue
-        raw = _cell(row, idx)
-        try:
-            value = V.answer(raw)
-        except ValueError:
-            errs.append(problem("invalid_answer", row_no, _col(hmap, code)))
-            continue
-        if value is not None and not item.scale_min <= value <= item.scale_max:
-            scale = f"{item.scale_min}–{item.scale_max}"
-            errs.append(problem("out_of_scale", row_no, _col(hmap, code), scale))
-            continue
-        answers[code] = value
-    if errs:
-        return [], errs
+    rule = SURVEY[ITEMS]
+    for code, idx, reading in _answer_columns(state, hmap, instrument):
+        answers[code] = r.read(rule, code, _cell(row, idx), reading)
+    if r.errs:
+        return [], r.errs
     state["seen"].add(rid)
     base = {
         "respondent_id": rid,
@@ -79,95 +92,66 @@ def _survey_row(row, row_no, hmap, ctx, excel, state):
         "wave": submitted.year,
         "target_group": tg,
         "gender": gender,
-        "department": _cell(row, c.get("department")) or None,
+        "department": r.read(SURVEY["department"]),
         "instrument": instrument,
         "source_row": row_no,
     }
     return [{**base, "item_code": code, "answer": a} for code, a in answers.items()], []
 
 
+def _answer_columns(state: dict, hmap: HeaderMap, instrument: str) -> list[tuple]:
+    """(item code, column, reading with the item's scale) of the instrument's items in the
+    header, made once per instrument of a file."""
+    found = state.setdefault("answer_columns", {})
+    if instrument not in found:
+        book = codebook()[instrument]
+        reading = state["reading"]
+        found[instrument] = [
+            (code, idx, answer_reading(reading, book[code]))
+            for code, idx in hmap.items.items()
+            if code in book
+        ]
+    return found[instrument]
+
+
 def _training_row(row, row_no, hmap, ctx, excel, state):
-    errs: list[Problem] = []
-    c = hmap.columns
-    pkey, err = _person(_cell(row, c["person_id"]), row_no, _col(hmap, "person_id"), ctx)
-    if err:
-        errs.append(err)
-    course = _cell(row, c["course_code"])
-    if not course:
-        errs.append(problem("missing_value", row_no, _col(hmap, "course_code")))
-    raw_date = _cell(row, c.get("completed_at"))
-    completed_at = V.date_or_month(raw_date, excel=excel) if raw_date else None
-    if raw_date and completed_at is None:
-        errs.append(problem("invalid_date", row_no, _col(hmap, "completed_at")))
-    raw_status = V.norm(_cell(row, c.get("status")))
-    if raw_status:
-        status = STATUSES.get(raw_status)
-        if status is None:
-            errs.append(problem("invalid_status", row_no, _col(hmap, "status")))
-    else:
+    r = _Row(row, row_no, hmap, _reading(state, excel, ctx))
+    pkey = r.read(TRAINING["person_id"])
+    course = r.read(TRAINING["course_code"])
+    completed_at = r.read(TRAINING["completed_at"])
+    status = r.read(TRAINING["status"])
+    if not r.text("status"):
         status = "completed" if completed_at else "started"
-    if status in ("completed", "passed") and not raw_date:
-        errs.append(problem("missing_value", row_no, _col(hmap, "completed_at")))
-    raw_fmt = V.norm(_cell(row, c.get("format")))
-    fmt = FORMATS.get(raw_fmt, "other") if raw_fmt else None
-    try:
-        hours = V.number(_cell(row, c.get("hours")))
-    except ValueError:
-        hours = None
-        errs.append(problem("invalid_number", row_no, _col(hmap, "hours")))
-    if errs:
-        return [], errs
-    name = _cell(row, c.get("course_name"))
+    if status in ("completed", "passed") and not r.text("completed_at"):
+        r.flag(TRAINING["completed_at"].also["undated"], "completed_at")
+    fmt = r.read(TRAINING["format"])
+    hours = r.read(TRAINING["hours"])
+    if r.errs:
+        return [], r.errs
+    name = r.read(TRAINING["course_name"])
     return [_training_record(pkey, course, name, completed_at, status, fmt, hours, row_no)], []
 
 
 def _hr_row(row, row_no, hmap, ctx, excel, state):
-    errs: list[Problem] = []
-    c = hmap.columns
-    pkey, err = _person(_cell(row, c["person_id"]), row_no, _col(hmap, "person_id"), ctx)
-    if err:
-        errs.append(err)
-    snap = V.date_or_month(_cell(row, c["snapshot_date"]), excel=excel)
-    if snap is None:
-        code = "missing_value" if not _cell(row, c["snapshot_date"]) else "invalid_date"
-        errs.append(problem(code, row_no, _col(hmap, "snapshot_date")))
-    dept = _cell(row, c["department"])
-    if not dept:
-        errs.append(problem("missing_value", row_no, _col(hmap, "department")))
-    raw_tg = _cell(row, c.get("target_group"))
-    if raw_tg:
-        tg = V.target_group(raw_tg)
-        if tg is None:
-            errs.append(problem("invalid_target_group", row_no, _col(hmap, "target_group")))
-    else:
-        tg = "chef" if V.yes_no(_cell(row, c.get("manager"))) else "medarbetare"
-    gender = V.gender(_cell(row, c.get("gender")))
-    if gender is None:
-        errs.append(problem("invalid_gender", row_no, _col(hmap, "gender")))
-    aid = _cell(row, c.get("aid_code"))
-    if aid:
-        if aid.isdigit() and len(aid) < 6 and excel:
-            aid = aid.zfill(6)
-        if not re.fullmatch(r"\d{6}", aid):
-            errs.append(problem("invalid_code", row_no, _col(hmap, "aid_code"), "6 siffror/digits"))
-    try:
-        fte = V.number(_cell(row, c.get("fte")))
-        if fte is not None and fte > 1.5:
-            fte = fte / 100
-    except ValueError:
-        fte = None
-        errs.append(problem("invalid_number", row_no, _col(hmap, "fte")))
-    if errs:
-        return [], errs
+    r = _Row(row, row_no, hmap, _reading(state, excel, ctx))
+    pkey = r.read(HR["person_id"])
+    snap = r.read(HR["snapshot_date"])
+    dept = r.read(HR["department"])
+    tg = r.read(HR["target_group"]) if r.text("target_group") else r.read(HR["manager"])
+    gender = r.read(HR["gender"])
+    aid = r.read(HR["aid_code"])
+    fte = r.read(HR["fte"])
+    if r.errs:
+        return [], r.errs
     return [
         {
             "person_key": pkey,
             "snapshot_date": snap,
             "department": dept,
-            "unit": _cell(row, c.get("unit")) or None,
+            "unit": r.read(HR["unit"]),
             "target_group": tg,
             "gender": gender,
-            "aid_code": aid or None,
+            "aid_code": aid,
             "fte": fte,
             "source_row": row_no,
         }
