@@ -2,7 +2,8 @@
 
 The row parser (``feeds.parse(..., columnar=False)``) is the reference; the columnar one is
 what ingest runs. They are compared on every tabular file of the demo inbox (its deliberate
-bad rows included) and on generated messy sheets of every feed.
+bad rows included) and on generated messy sheets of every feed; every problem either
+gives is one the rules table lists for its column (``test_ingest_table``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from mognad.ingest.feeds import parse
 from mognad.ingest.readers import Sheet, read_file
 from mognad.ingest.rows import ROW_PARSERS
 from mognad.ingest.rules import Context, Parsed, map_header
+from tests.unit.test_ingest_table import assert_codes_from_the_table
 
 KEY = b"k" * 32
 TODAY = dt.date(2026, 11, 27)
@@ -41,6 +43,7 @@ def assert_same(feed: str, sheet: Sheet) -> Parsed:
     assert (cols.rows_read, cols.rows_loaded) == (rows.rows_read, rows.rows_loaded)
     assert [p.as_dict() for p in cols.problems] == [p.as_dict() for p in rows.problems]
     assert _records(cols) == rows.records
+    assert_codes_from_the_table(feed, rows.problems)
     return cols
 
 
