@@ -412,8 +412,8 @@ def answer_reading(reading: Reading, item) -> Reading:
 
 
 def default_instrument(item_codes) -> str:
-    """A survey row without an instrument: the one instrument owning the file's items, else
-    DigiMognad's own (``dimios``). The same for every row of a file."""
+    """The instrument of a survey row without one: the one instrument owning the file's
+    items, else the standard ``dimios``. The same for every row of a file."""
     books = codebook()
     owners = {inst for inst, book in books.items() for code in item_codes if code in book}
     return owners.pop() if len(owners) == 1 else "dimios"
