@@ -141,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     register_ops(sub)
-    from mognad.quality.audit import (
+    from mognad.quality.disclosure.audit import (
         register as register_audit,  # the disclosure audit (docs/metod.md)
     )
 
@@ -172,7 +172,7 @@ COMMANDS.update(_ops_commands())
 
 
 def _audit(args, settings: Settings) -> int:
-    from mognad.quality.audit import cmd_audit  # the disclosure audit (docs/metod.md)
+    from mognad.quality.disclosure.audit import cmd_audit  # the disclosure audit (docs/metod.md)
 
     return cmd_audit(args, settings)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from mognad.quality.audit import audit
+from mognad.quality.disclosure.audit import audit
 
 MIN_CELL = 5
 

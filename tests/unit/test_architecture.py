@@ -18,9 +18,7 @@ MAX_LINES = 500
 # Modules still over MAX_LINES, each with the size it may not grow beyond. Splitting one
 # removes it from here (the test fails while a module listed here is already small enough,
 # so the list only shrinks).
-OVERSIZE = {
-    "mognad.quality.audit": 712,
-}
+OVERSIZE: dict[str, int] = {}
 
 # Lower layers never import higher ones: the product's data path does not depend on the
 # command line, the local stack or the demo generator.
