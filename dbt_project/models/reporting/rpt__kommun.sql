@@ -1,4 +1,4 @@
-{{ config(materialized='ephemeral') }}
+{{ config(materialized='ephemeral', contract={'enforced': false}) }}
 
 {#- The one municipality join of the reporting layer: the names the dashboards show. -#}
 select

@@ -1,4 +1,4 @@
-{{ config(materialized='ephemeral') }}
+{{ config(materialized='ephemeral', contract={'enforced': false}) }}
 
 {#- Each municipality's latest month of training coverage (every month has its 'alla' rows). -#}
 select

@@ -1,4 +1,4 @@
-{{ config(materialized='ephemeral') }}
+{{ config(materialized='ephemeral', contract={'enforced': false}) }}
 
 {#- The one "latest wave": each municipality's latest wave per instrument (every maturity
     mart has the waves of fct_maturity, so one definition serves them all). -#}
