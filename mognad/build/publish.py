@@ -3,7 +3,9 @@ together and atomically.
 
 Layout under ``warehouse/`` (every link relative, so a volume mounted elsewhere still works)::
 
-    gen-<build id>/mognad.duckdb            the county file: schema ``marts``, every row
+    gen-<build id>/mognad.duckdb            the county file: schemas ``marts`` and
+                                            ``reporting`` (the dashboards' views, as
+                                            tables), every row
     gen-<build id>/kommun/<kommunkod>.duckdb  the same tables and columns, holding only that
                                               municipality's detail rows, the county-level
                                               (already suppressed) aggregates and the public
@@ -39,12 +41,16 @@ import duckdb
 from mognad.config import Settings
 
 PUBLISHED_SCHEMA = "marts"
+# Every published schema, in copy order: the marts (the contract and open data read them),
+# then the reporting views over them (what the dashboards read), published as tables under
+# the same per-table plan.
+PUBLISHED_SCHEMAS = (PUBLISHED_SCHEMA, "reporting")
 MUNICIPALITY_COLUMN = "municipality_code"
-# Public reference data, published whole in every municipality file.
-PUBLIC_TABLES = frozenset({"dim_municipality"})
+# Public reference data, published whole in every municipality file (schema.table).
+PUBLIC_TABLES = frozenset({"marts.dim_municipality"})
 # County- and nation-level results without a municipality column: already suppressed by the
 # marts (fewer than MOGNAD_MIN_CELL persons are never shown), published whole to everyone.
-AGGREGATE_TABLES = frozenset({"fct_maturity_region"})
+AGGREGATE_TABLES = frozenset({"marts.fct_maturity_region", "reporting.mognad_lansnitt"})
 # Any other table without a municipality column is published EMPTY in municipality files:
 # a new mart never leaks by default; declare it above once it is known to be an aggregate.
 MUNICIPALITY_DIR = "kommun"
@@ -65,8 +71,13 @@ class PublishError(RuntimeError):
 
 @dataclass(frozen=True)
 class TablePlan:
+    schema: str
     name: str
     kind: str  # "detail" (filtered by municipality), "public", "aggregate", "withheld"
+
+    @property
+    def qualified(self) -> str:
+        return f'{self.schema}."{self.name}"'
 
 
 def municipality_file(generation: Path, code: str) -> Path:
@@ -111,34 +122,36 @@ def _swap_symlink(link: Path, target: str) -> None:
         raise
 
 
-def _plan(con: duckdb.DuckDBPyConnection) -> list[TablePlan]:
+def _plan(con: duckdb.DuckDBPyConnection, build: str) -> list[TablePlan]:
+    """Every table and view of the published schemas in the build file, with its kind."""
     rows = con.execute(
-        "select table_name, bool_or(column_name = ?) from duckdb_columns() "
-        "where database_name = 'build' and schema_name = ? group by table_name "
-        "order by table_name",
-        [MUNICIPALITY_COLUMN, PUBLISHED_SCHEMA],
+        "select schema_name, table_name, bool_or(column_name = ?) from duckdb_columns() "
+        "where database_name = ? and list_contains(?, schema_name) "
+        "group by schema_name, table_name",
+        [MUNICIPALITY_COLUMN, build, list(PUBLISHED_SCHEMAS)],
     ).fetchall()
+    rows.sort(key=lambda r: (PUBLISHED_SCHEMAS.index(r[0]), r[1]))
     plan = []
-    for name, has_code in rows:
-        if name in PUBLIC_TABLES:
+    for schema, name, has_code in rows:
+        if f"{schema}.{name}" in PUBLIC_TABLES:
             kind = "public"
         elif has_code:
             kind = "detail"
-        elif name in AGGREGATE_TABLES:
+        elif f"{schema}.{name}" in AGGREGATE_TABLES:
             kind = "aggregate"
         else:
             kind = "withheld"
-        plan.append(TablePlan(name, kind))
+        plan.append(TablePlan(schema, name, kind))
     return plan
 
 
-def _copy_county(con: duckdb.DuckDBPyConnection, plan: list[TablePlan]) -> None:
-    con.execute(f"create schema {PUBLISHED_SCHEMA}")
+def _copy_county(con: duckdb.DuckDBPyConnection, plan: list[TablePlan], build: str) -> None:
+    """The county file: every row. A reporting view is read (and so computed) here, over
+    the build file's marts as they are now, and written as a table."""
+    for schema in dict.fromkeys(t.schema for t in plan):
+        con.execute(f"create schema {schema}")
     for t in plan:
-        con.execute(
-            f'create table {PUBLISHED_SCHEMA}."{t.name}" as '
-            f'select * from build.{PUBLISHED_SCHEMA}."{t.name}"'
-        )
+        con.execute(f'create table {t.qualified} as select * from "{build}".{t.qualified}')
 
 
 def _write_municipality(
@@ -154,9 +167,10 @@ def _write_municipality(
     con.execute(f"attach '{path}' as {alias}")
     rows = {}
     try:
-        con.execute(f"create schema {alias}.{PUBLISHED_SCHEMA}")
+        for schema in dict.fromkeys(t.schema for t in plan):
+            con.execute(f"create schema {alias}.{schema}")
         for t in plan:
-            src = f'{PUBLISHED_SCHEMA}."{t.name}"'  # the county file just written
+            src = t.qualified  # the county file just written
             if t.kind == "detail" and code is not None:
                 where, params = f"where {MUNICIPALITY_COLUMN} = ?", [code]
             elif t.kind in ("detail", "withheld"):
@@ -164,18 +178,20 @@ def _write_municipality(
             else:  # public reference data and county-level aggregates
                 where, params = "", []
             con.execute(
-                f'create table {alias}.{PUBLISHED_SCHEMA}."{t.name}" as '
-                f"select * from {src} {where}",
-                params,
+                f"create table {alias}.{t.qualified} as select * from {src} {where}", params
             )
             if t.kind == "detail":
-                (rows[t.name], foreign) = con.execute(
+                (n, foreign) = con.execute(
                     f"select count(*), count(*) filter ({MUNICIPALITY_COLUMN} "
-                    f'is distinct from ?) from {alias}.{PUBLISHED_SCHEMA}."{t.name}"',
+                    f"is distinct from ?) from {alias}.{t.qualified}",
                     [code],
                 ).fetchone()
+                if t.schema == PUBLISHED_SCHEMA:
+                    rows[t.name] = n
                 if foreign:
-                    raise PublishError(f"{path.name}: {foreign} foreign rows in marts.{t.name}")
+                    raise PublishError(
+                        f"{path.name}: {foreign} foreign rows in {t.schema}.{t.name}"
+                    )
         if _schema(con, alias) != county_schema:
             raise PublishError(f"{path.name}: schema differs from the county file")
         con.execute(f"checkpoint {alias}")
@@ -186,9 +202,10 @@ def _write_municipality(
 
 def _schema(con: duckdb.DuckDBPyConnection, database: str) -> list[tuple]:
     return con.execute(
-        "select table_name, column_index, column_name, data_type from duckdb_columns() "
-        "where database_name = ? and schema_name = ? order by all",
-        [database, PUBLISHED_SCHEMA],
+        "select schema_name, table_name, column_index, column_name, data_type "
+        "from duckdb_columns() where database_name = ? and list_contains(?, schema_name) "
+        "order by all",
+        [database, list(PUBLISHED_SCHEMAS)],
     ).fetchall()
 
 
@@ -199,20 +216,20 @@ def verify_municipality_file(path: Path, code: str | None, county_schema: list[t
         db = con.execute("select current_database()").fetchone()[0]
         if _schema(con, db) != county_schema:
             raise PublishError(f"{path.name}: schema differs from the county file")
-        for (table,) in con.execute(
-            "select distinct table_name from duckdb_columns() where schema_name = ? "
-            "and column_name = ? order by 1",
-            [PUBLISHED_SCHEMA, MUNICIPALITY_COLUMN],
+        for schema, table in con.execute(
+            "select distinct schema_name, table_name from duckdb_columns() "
+            "where list_contains(?, schema_name) and column_name = ? order by all",
+            [list(PUBLISHED_SCHEMAS), MUNICIPALITY_COLUMN],
         ).fetchall():
-            if table in PUBLIC_TABLES:
+            if f"{schema}.{table}" in PUBLIC_TABLES:
                 continue
             (foreign,) = con.execute(
-                f'select count(*) from {PUBLISHED_SCHEMA}."{table}" '
+                f'select count(*) from {schema}."{table}" '
                 f"where {MUNICIPALITY_COLUMN} is distinct from ?",
                 [code],
             ).fetchone()
             if foreign:
-                raise PublishError(f"{path.name}: {foreign} foreign rows in marts.{table}")
+                raise PublishError(f"{path.name}: {foreign} foreign rows in {schema}.{table}")
     finally:
         con.close()
 
@@ -256,12 +273,15 @@ def publish(settings: Settings) -> Path:
         county = tmp / settings.published_db.name
         con = duckdb.connect(str(county))
         try:
-            con.execute(f"attach '{build_db}' as build (read_only)")
-            plan = _plan(con)
-            if not plan:
+            # attached under its own name: dbt's reporting views name their marts
+            # "<build file's name>".marts.<table>
+            build = build_db.stem
+            con.execute(f"attach '{build_db}' as \"{build}\" (read_only)")
+            plan = _plan(con, build)
+            if not any(t.schema == PUBLISHED_SCHEMA for t in plan):
                 raise RuntimeError(f"the build file has no tables in schema {PUBLISHED_SCHEMA}")
-            _copy_county(con, plan)
-            con.execute("detach build")
+            _copy_county(con, plan, build)
+            con.execute(f'detach "{build}"')
             con.execute("checkpoint")
             county_schema = _schema(con, con.execute("select current_database()").fetchone()[0])
             codes = [
@@ -273,12 +293,12 @@ def publish(settings: Settings) -> Path:
             ]
             with_detail: set[str] = set()
             for t in plan:
-                if t.kind == "detail":
+                if t.kind == "detail" and t.schema == PUBLISHED_SCHEMA:
                     with_detail |= {
                         r[0]
                         for r in con.execute(
                             f"select distinct {MUNICIPALITY_COLUMN} "
-                            f'from {PUBLISHED_SCHEMA}."{t.name}" '
+                            f"from {t.qualified} "
                             f"where {MUNICIPALITY_COLUMN} is not null"
                         ).fetchall()
                     }
@@ -311,7 +331,10 @@ def publish(settings: Settings) -> Path:
             "build_id": build_id,
             "published_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "county_file": county.name,
-            "tables": {t.name: t.kind for t in plan},
+            "tables": {
+                t.name if t.schema == PUBLISHED_SCHEMA else f"{t.schema}.{t.name}": t.kind
+                for t in plan
+            },
             "municipalities_with_detail": detail_rows,
             "municipality_files": len(codes),
             "unknown_codes_left_out": sorted(with_detail - known),

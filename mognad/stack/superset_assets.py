@@ -1,11 +1,12 @@
-"""TODO docstring."""
+"""The Superset asset bundle (superset/assets, written by superset/generate_assets.py):
+its fingerprint, the datasets still waiting for a published table, rendering (the warehouse
+path filled in) and ``superset import-directory``."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -40,11 +41,9 @@ def assets_hash(settings: Settings) -> str:
     return h.hexdigest()
 
 
-MART_REF = re.compile(r"\bmarts\.(\w+)", re.IGNORECASE)
-
-
-def published_marts(settings: Settings) -> set[str] | None:
-    """Tables in the published warehouse's ``marts`` schema (None when it cannot be read)."""
+def published_relations(settings: Settings) -> set[str] | None:
+    """``schema.table`` of every table in the published warehouse (None when it cannot be
+    read)."""
     path = Path(settings.published_db)
     if not path.exists():
         return None
@@ -56,29 +55,42 @@ def published_marts(settings: Settings) -> set[str] | None:
         return None
     try:
         rows = con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'"
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_catalog = current_database()"
         ).fetchall()
     finally:
         con.close()
-    return {r[0] for r in rows}
+    return {f"{schema}.{table}" for schema, table in rows}
+
+
+def dataset_needs(config: dict) -> list[str]:
+    """The relations a dataset reads: its own table (a physical dataset on a reporting
+    model) and, from the dbt manifest (superset/generate_assets.py writes them into the
+    dataset's ``extra``), the relations that model is built from."""
+    own = f"{config.get('schema')}.{config['table_name']}"
+    extra = config.get("extra") or {}
+    if isinstance(extra, str):
+        extra = json.loads(extra or "{}")
+    return [own, *(extra.get("dbt") or {}).get("depends_on", [])]
 
 
 def waiting_datasets(settings: Settings) -> dict[str, list[str]]:
-    """Datasets whose SQL reads a mart the published warehouse does not have yet."""
-    marts = published_marts(settings)
-    if marts is None:
+    """Datasets whose table (or a mart it is built from) the published warehouse does not
+    have yet: dataset → the missing relations."""
+    published = published_relations(settings)
+    if published is None:
         return {}
     out = {}
     for path in sorted((assets_dir(settings) / "datasets").rglob("*.yaml")):
         config = yaml.safe_load(path.read_text(encoding="utf-8"))
-        missing = sorted({t for t in MART_REF.findall(config.get("sql") or "")} - marts)
+        missing = [r for r in dataset_needs(config) if r not in published]
         if missing:
             out[config["table_name"]] = missing
     return out
 
 
 def _empty_select(config: dict) -> str:
-    """A typed query with the dataset's columns and no rows (for a mart not built yet)."""
+    """A typed query with the dataset's columns and no rows (for a table not published yet)."""
     cols = ",\n  ".join(
         f"CAST(NULL AS {c.get('type') or 'VARCHAR'}) AS {c['column_name']}"
         for c in config["columns"]
@@ -89,9 +101,11 @@ def _empty_select(config: dict) -> str:
 def render_assets(settings: Settings, target: Path) -> Path:
     """Copy the asset bundle to ``target`` with the warehouse path filled in.
 
-    A dataset reading a mart the published warehouse does not have yet gets a typed empty
-    query instead, so its charts say "no data" rather than fail; the next setup after the
-    mart lands re-imports the real SQL (the missing marts are part of :func:`assets_hash`).
+    A dataset whose table the published warehouse does not have yet (a warehouse published
+    before the reporting layer, or a new model) becomes a virtual dataset with a typed empty
+    query, so its charts say "no data" rather than fail; the next setup after the table
+    lands re-imports the physical dataset (the missing relations are part of
+    :func:`assets_hash`).
     """
     src = assets_dir(settings)
     shutil.copytree(src, target)
@@ -101,7 +115,7 @@ def render_assets(settings: Settings, target: Path) -> Path:
         if config["table_name"] in waiting:
             config["sql"] = _empty_select(config)
             config["description"] = (
-                f"Väntar på {', '.join('marts.' + t for t in waiting[config['table_name']])}. "
+                f"Väntar på / waiting for {', '.join(waiting[config['table_name']])}. "
                 + (config.get("description") or "")
             )
             path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), "utf-8")

@@ -57,7 +57,7 @@ def test_published_mart_holds_the_maturity_index_for_every_municipality(publishe
                 "SELECT DISTINCT table_schema FROM information_schema.tables"
             ).fetchall()
         }
-        assert schemas == {"marts"}
+        assert schemas == {"marts", "reporting"}
         assert con.execute("SELECT count(*) FROM marts.dim_municipality").fetchone()[0] == 290
         # the raw-batch quality gate ran inside the DAG: every loaded file was checked
         checked, passed = con.execute(

@@ -92,7 +92,7 @@ def test_build_scores_suppresses_publishes_and_keeps_old_file_on_failure(setting
         published,
         "select distinct schema_name from duckdb_tables() where database_name = current_database()",
     )
-    assert schemas == [("marts",)]
+    assert schemas == [("marts",), ("reporting",)]
     assert _query(published, "select count(*) from marts.dim_municipality") == [(290,)]
     assert ("0114",) in _query(published, "select municipality_code from marts.dim_municipality")
 
