@@ -34,6 +34,10 @@ def mognad_build():
         return build_tasks.prepare()
 
     @task(pool=WAREHOUSE_POOL)
+    def protect() -> str:
+        return build_tasks.protect()
+
+    @task(pool=WAREHOUSE_POOL)
     def validate() -> str:
         return build_tasks.validate()
 
@@ -43,7 +47,7 @@ def mognad_build():
 
     dbt_first, dbt_last = build_tasks.dbt_group(WAREHOUSE_POOL)
     prepare() >> dbt_first
-    dbt_last >> validate() >> publish()
+    dbt_last >> protect() >> validate() >> publish()
 
 
 mognad_build()

@@ -35,8 +35,12 @@ def mognad_pipeline():
         settings = load_settings()
         prepared = prepare_build(settings)  # ingest log + the raw-batch quality gate
         run_dbt(settings)
+        from mognad.orchestration.build_tasks import protect
+
+        protected = protect()  # joint disclosure control on the marts, before validation
         return (
             f"raw batches checked {prepared.batches_checked}, failed {len(prepared.batches_failed)}"
+            f"; {protected}"
         )
 
     @task(pool=WAREHOUSE_POOL)

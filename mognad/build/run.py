@@ -8,6 +8,8 @@ The CLI and the Airflow DAG call these functions; each step can also run alone:
     dbt.run_dbt(settings, full_refresh=False) -> DbtSummary
                                                dbt build into the persistent build file;
                                                staging reads only new loads (incremental)
+    quality.disclosure.protect.protect_build(settings) -> ProtectResult
+                                               joint secondary suppression in the marts
     dbt.parse_dbt(settings) -> Path            dbt parse -> manifest.json (for cosmos)
     dbt.docs_generate(settings) -> Path        dbt docs generate (needs a built build file)
     quality.marts.validate_marts(settings) -> ValidationOutcome  Great Expectations on marts
@@ -43,6 +45,7 @@ from mognad.build.gate import Prepared, prepare_build
 from mognad.build.open_data import write_open_data
 from mognad.build.publish import publish
 from mognad.config import Settings
+from mognad.quality.disclosure.protect import ProtectError, protect_build
 from mognad.quality.marts import ValidationOutcome, validate_marts
 from mognad.state.ledger import (
     attempt_rows_in_order,
@@ -140,11 +143,17 @@ def _build(settings: Settings, full: bool) -> BuildResult:
     started = time.monotonic()
     state = input_state(settings)  # before reading anything: a later arrival means rebuild
     _published_state_file(settings).unlink(missing_ok=True)
-    say("1/4 prepare: ingest log and the raw-batch quality gate")
+    say("1/5 prepare: ingest log and the raw-batch quality gate")
     prepared = prepare_build(settings)
-    say("2/4 dbt build")
+    say("2/5 dbt build")
     dbt = run_dbt(settings, full_refresh=full)
-    say("3/4 validating the marts with Great Expectations")
+    say("3/5 joint disclosure control over the linked marts")
+    try:
+        protected = protect_build(settings, progress=say)
+    except ProtectError as exc:
+        raise BuildError(f"disclosure control failed, nothing published: {exc}") from exc
+    say(protected.summary())
+    say("4/5 validating the marts with Great Expectations")
     outcome = validate_marts(settings)
     if not outcome.success:
         first = outcome.summary.splitlines()
@@ -153,7 +162,7 @@ def _build(settings: Settings, full: bool) -> BuildResult:
             + (f" (details: {outcome.result_path})" if outcome.result_path else "")
         )
     say(f"validation passed ({outcome.summary}); results in {outcome.result_path}")
-    say("4/4 publish")
+    say("5/5 publish")
     published = publish(settings)
     # before the state stamp: a failed open-data write leaves the build to be redone
     say(f"open data in {write_open_data(settings, settings.published_db)}")

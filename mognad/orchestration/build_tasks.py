@@ -1,4 +1,5 @@
-"""The build chain the DAGs share: prepare → dbt (cosmos) → Great Expectations → publish.
+"""The build chain the DAGs share: prepare → dbt (cosmos) → joint disclosure control →
+Great Expectations → publish.
 
 Callables run inside Airflow tasks; `dbt_group()` is DAG wiring. dbt runs through
 astronomer-cosmos from a prebuilt `manifest.json` (written by `mognad.stack.airflow_local.setup` via
@@ -86,6 +87,13 @@ def run_dbt_fallback() -> None:
     from mognad.build.dbt import run_dbt
 
     run_dbt(load_settings())  # decides incremental or full by itself
+
+
+def protect() -> str:
+    """Joint disclosure control on the built marts (before validation and publish)."""
+    from mognad.quality.disclosure.protect import protect_build
+
+    return protect_build(load_settings()).summary()
 
 
 def validate() -> str:

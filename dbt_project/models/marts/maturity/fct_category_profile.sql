@@ -5,6 +5,8 @@
   var('profile_threshold') points above the county, 'svaghet' when at least that far below,
   else NULL. Suppressed (scores, diff and profile NULL) when the municipality's cell is.
 -#}
+{{ config(materialized='view') }}
+
 {%- set threshold = var('profile_threshold') | float -%}
 
 with maturity as (

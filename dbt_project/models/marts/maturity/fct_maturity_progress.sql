@@ -4,6 +4,8 @@
   row too (change 0). A row is suppressed when the cell is suppressed in either wave; then
   the hidden wave's score and the change are NULL.
 -#}
+{{ config(materialized='view') }}
+
 with maturity as (
     select * from {{ ref('fct_maturity') }}
 ),

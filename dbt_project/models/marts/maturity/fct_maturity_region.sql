@@ -9,6 +9,8 @@
   respondents would let a hidden municipality be recovered by subtraction.
   suppressed = true when no municipality cell of the county is shown.
 -#}
+{{ config(materialized='view') }}
+
 with cells as (
     select m.*, d.county_code, d.county_name
     from {{ ref('fct_maturity') }} as m
