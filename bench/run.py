@@ -7,6 +7,7 @@
 2. full         empty home -> `mognad run` (ingest, raw-batch gate, dbt, GX, publish)
 3. incremental  one municipality drops one new survey file -> `mognad run`
 4. no-op        `mognad run` with nothing new
+   audit        `mognad audit` on the published file (the disclosure audit must pass)
 5. dashboards   bench/chart_data.py on the published mart (only with --charts: it sets up a
                 throwaway Superset, minutes)
 6. airflow      bench/drop_to_published.py at county scale (only with --airflow)
@@ -157,6 +158,10 @@ def machine() -> dict:
     return {"cores": os.cpu_count(), "memory_gib": round(mem_kb / 1024**2, 1)}
 
 
+def full_log(results: dict) -> str:
+    return results["full"]["log"]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=0.01, help="1.0 = a real roll-out")
@@ -247,6 +252,15 @@ def main(argv: list[str] | None = None) -> int:
         "build skipped" in noop_log and before is not None and published_mtime(published) == before
     )
 
+    if published.exists():
+        print("audit: mognad audit on the published county file ...", flush=True)
+        results["audit"] = timed([MOGNAD, "audit", str(published)], env, logs / "audit.log")
+        audit_log = Path(results["audit"]["log"]).read_text(errors="replace")
+        checks["audit_passed"] = results["audit"]["rc"] == 0 and "GODKÄND" in audit_log
+        summary = re.search(r"gemensamt röjandeskydd[^\n]*", Path(full_log(results)).read_text())
+        checks["protection"] = summary.group(0) if summary else None
+        print("\n".join(audit_log.splitlines()[-6:]), flush=True)
+
     if args.charts and published.exists():
         print("dashboards: bench/chart_data.py ...", flush=True)
         results["charts"] = timed(
@@ -295,7 +309,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.keep and args.root is None:
         shutil.rmtree(root, ignore_errors=True)
     failed = [n for n, r in results.items() if r["rc"]]
-    failed += [n for n in ("incremental_published", "noop_skipped_build") if not checks[n]]
+    failed += [
+        n
+        for n in ("incremental_published", "noop_skipped_build", "audit_passed")
+        if not checks.get(n)
+    ]
     failed += [
         f"match {mart}" for mart, m in (match or {}).items() if m["match_rate"] not in (1.0, None)
     ]

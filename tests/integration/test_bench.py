@@ -81,7 +81,7 @@ def test_run_py_every_scenario_at_tiny_size(tmp_path):
     report = json.loads((out / "county-0.001.json").read_text())
     assert report["county"] is True and report["inbox_files"] > 0
     results = report["results"]
-    assert set(results) == {"baseline", "full", "incremental", "noop"}
+    assert set(results) == {"baseline", "full", "incremental", "noop", "audit"}
     for name, r in results.items():
         assert r["rc"] == 0, (name, Path(r["log"]).read_text()[-2000:])
         for field in ("wall_s", "cpu_s", "peak_rss_mb", "ratio_to_baseline"):
@@ -95,4 +95,7 @@ def test_run_py_every_scenario_at_tiny_size(tmp_path):
     assert report["checks"]["incremental_published"] is True, report["checks"]
     assert report["checks"]["incremental_file_status"] == "loaded"
     assert report["checks"]["noop_skipped_build"] is True, report["checks"]
+    # the disclosure audit passes on the bench build, after the build's joint protection
+    assert report["checks"]["audit_passed"] is True, report["checks"]
+    assert "gemensamt röjandeskydd" in (report["checks"]["protection"] or ""), report["checks"]
     assert "incremental / full" in proc.stdout

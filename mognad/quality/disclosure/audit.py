@@ -61,6 +61,7 @@ class Verdict:
     dropped_cross: bool = False
     failed: dict | None = None
     narrow_vars: list = field(default_factory=list)  # model variable indexes of `narrow`
+    narrow_binding: list = field(default_factory=list)  # the constraints that pin each
 
 
 def check_component(model: Model, vids, cids, min_cell: int) -> Verdict:
@@ -87,6 +88,7 @@ def check_component(model: Model, vids, cids, min_cell: int) -> Verdict:
         if hi != math.inf and hi - lo < min_cell:
             verdict.narrow.append(d)
             verdict.narrow_vars.append(iv.var)
+            verdict.narrow_binding.append(iv.binding)
     return verdict
 
 

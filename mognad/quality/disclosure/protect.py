@@ -88,9 +88,9 @@ def _population(name: tuple) -> tuple:
     return (kind, key)
 
 
-def _choose(model: Model, cids, narrow: list[tuple[int, float]], min_cell: int) -> set:
-    """One shown cell to hide per narrow hidden count ((variable, its lower bound)), as
-    `_population` units."""
+def _choose(model: Model, cids, narrow: list[tuple], min_cell: int) -> set:
+    """One shown cell to hide per narrow hidden count ((variable, its lower bound, the
+    constraints that pin it)), as `_population` units."""
     by_var = defaultdict(list)
     for c in cids:
         for v in model.constraints[c][0][0]:
@@ -118,8 +118,10 @@ def _choose(model: Model, cids, narrow: list[tuple[int, float]], min_cell: int) 
         return set()
 
     picks: set = set()
-    for v, lower in narrow:
-        candidates = near(v)
+    for v, lower, pins in narrow:
+        # the shown cells of the constraints that pin it (non-zero duals at its optima)
+        candidates = set().union(*(model.constraints[c][0][2] for c in pins)) if pins else set()
+        candidates = candidates or near(v)
         if not candidates:
             continue
         units = {_population(n) for n in candidates}
@@ -249,7 +251,12 @@ def protect(con, min_cell: int, progress=None) -> ProtectResult:
             chosen = _choose(
                 model,
                 cids,
-                [(v, d["lower"]) for v, d in zip(verdict.narrow_vars, verdict.narrow, strict=True)],
+                [
+                    (v, d["lower"], pins)
+                    for v, d, pins in zip(
+                        verdict.narrow_vars, verdict.narrow, verdict.narrow_binding, strict=True
+                    )
+                ],
                 min_cell,
             )
             if not chosen:

@@ -46,6 +46,8 @@ class Interval:
     lower: float
     upper: float
     exact: bool = True  # False: an inner bound (two feasible values far enough apart)
+    # the constraints that bind at the two optima (non-zero duals): what pins the count
+    binding: frozenset = frozenset()
 
 
 _SILENCED = False
@@ -94,11 +96,12 @@ def solve_component(model: Model, vids, cids, width_needed: float, drop_cross=Fa
     inf = highspy.kHighsInf
     n = len(vids)
     local = {v: k for k, v in enumerate(vids)}
-    lower_rows, upper_rows, starts, index, value = [], [], [], [], []
+    lower_rows, upper_rows, starts, index, value, row_cids = [], [], [], [], [], []
     for c in cids:
         (coeffs, const, _), kind, cross = model.constraints[c]
         if drop_cross and cross:
             continue
+        row_cids.append(c)
         starts.append(len(index))
         for v, a in coeffs.items():
             index.append(local[v])
@@ -124,6 +127,10 @@ def solve_component(model: Model, vids, cids, width_needed: float, drop_cross=Fa
     every = np.arange(n, dtype=np.int32)
     seen_lo = np.full(n, np.inf)
     seen_hi = np.full(n, -np.inf)
+
+    def binding() -> set:
+        duals = np.asarray(h.getSolution().row_dual)
+        return {row_cids[r] for r in np.flatnonzero(np.abs(duals) > 1e-9)}
 
     def solve(cost) -> tuple[str, float]:
         h.changeColsCost(n, every, np.asarray(cost, dtype=float))
@@ -164,6 +171,7 @@ def solve_component(model: Model, vids, cids, width_needed: float, drop_cross=Fa
         objective = np.zeros(n)
         ends = []
         short = False
+        pins: set = set()
         for sign in (1.0, -1.0):
             objective[k] = sign
             st, fun = solve(objective)
@@ -173,9 +181,10 @@ def solve_component(model: Model, vids, cids, width_needed: float, drop_cross=Fa
                 return None, st
             else:
                 ends.append(sign * fun)  # min x, then max x = -min(-x)
+                pins |= binding()
             if sign == 1.0 and seen_hi[k] - ends[0] >= width_needed:
                 ends.append(seen_hi[k])  # wide enough already: the exact maximum is not needed
                 short = True
                 break
-        results.append(Interval(v, ends[0], ends[1], exact=not short))
+        results.append(Interval(v, ends[0], ends[1], exact=not short, binding=frozenset(pins)))
     return results, "ok"
