@@ -248,6 +248,20 @@ def test_fact_marts_hold_every_demo_municipality(demo):
         con.close()
 
 
+def test_published_demo_passes_the_disclosure_audit(demo):
+    """`make demo` at its default size publishes numbers from which no hidden count can be
+    derived: `mognad audit` on the county file it serves passes (the build protected it)."""
+    from mognad.quality.disclosure.audit import audit
+
+    settings = demo.settings
+    result = audit(settings.published_db, settings.min_cell, build_db=settings.build_db)
+    print(
+        f"\ndemo audit: {result.hidden} hidden, {len(result.narrow)} narrow, {result.seconds:.1f} s"
+    )
+    assert len(result.tables) >= 8 and result.hidden > 0
+    assert result.passed, result.narrow[:5]
+
+
 CANVAS_COLOURS = """
 const holder = Array.from(document.querySelectorAll(arguments[0]))
   .find(h => (h.getAttribute('data-test-chart-name') || '') === arguments[1]);
