@@ -38,6 +38,15 @@ ALWAYS_REBUILT = (
     "stg_ingest__inbox_waiting+",
     # a plan step's status and a future step's population depend on today's date
     "int_plan__step_cells+",
+    # the marts the joint disclosure control protects in place: rebuilt from their inputs
+    # every time, so the protection starts from the same marts an incremental and a full
+    # build have, and hides the same cells (a kept mart would carry the last build's hides)
+    "fct_maturity+",
+    "fct_maturity_gender+",
+    "fct_response_rate+",
+    "fct_training_coverage+",
+    "fct_training_completions+",
+    "fct_training_plan_gender+",
 )
 
 

@@ -114,12 +114,20 @@ def test_build_scores_suppresses_publishes_and_keeps_old_file_on_failure(setting
         assert (respondents, suppressed) == (14, False)
         assert score_pct == pytest.approx(score, abs=1e-9)
 
-        n, score = expected_cell(a_2025, "medarbetare", "digital förmåga", "effektivitet")
+        # 2024: 5 medarbetare, one group: shown, scored as computed here
+        n, score = expected_cell(a_2024, "medarbetare", "digital förmåga", "effektivitet")
         [(respondents, score_pct, suppressed)] = cell(
-            KOD_A, 2025, "medarbetare", "digital förmåga", "effektivitet"
+            KOD_A, 2024, "medarbetare", "digital förmåga", "effektivitet"
         )
         assert respondents == n and n >= 5 and not suppressed
         assert score_pct == pytest.approx(score, abs=1e-9)
+        # 2025: the 6 medarbetare split into genders of 1-5 and sit beside the hidden
+        # chefer and förtroendevalda: the build's joint protection hides them too (their
+        # gender cells and the others' would otherwise follow from the totals)
+        [(respondents, score_pct, suppressed)] = cell(
+            KOD_A, 2025, "medarbetare", "digital förmåga", "effektivitet"
+        )
+        assert (respondents, score_pct, suppressed) == (None, None, True)
 
         # 3 chefer: hidden. 5 förtroendevalda: hidden too (the smallest shown group).
         assert cell(KOD_A, 2025, "chef", "alla", "alla") == [(None, None, True)]
@@ -141,7 +149,14 @@ def test_build_scores_suppresses_publishes_and_keeps_old_file_on_failure(setting
                 [KOD_A, wave, group],
             ).fetchall()
 
-        assert rate(2025, "medarbetare") == [(20, 6, 30.0, False)]
+        def shown_or_protected(rows, expected):
+            """The value when shown; hidden whole when the joint protection hid it (the
+            totals below stay asserted exactly, and the audit must pass on the file)."""
+            [row] = rows
+            assert row in (expected, (None,) * (len(expected) - 1) + (True,)), row
+            return row[-1] is False
+
+        shown_or_protected(rate(2025, "medarbetare"), (20, 6, 30.0, False))
         # published unrounded: 100 * 14 / 26, not 53.8
         assert rate(2025, "alla") == [(26, 14, pytest.approx(100 * 14 / 26, abs=1e-9), False)]
         assert rate(2025, "chef") == [(None, None, None, True)]  # 3 respondents
@@ -158,7 +173,7 @@ def test_build_scores_suppresses_publishes_and_keeps_old_file_on_failure(setting
         pct = pytest.approx
         assert coverage("2025-06", "alla") == [(26, 10, pct(100 * 10 / 26, abs=1e-9), False)]
         assert coverage("2025-06", "medarbetare") == [(None, None, None, True)]  # 4 trained
-        assert coverage("2025-12", "medarbetare") == [(20, 6, 30.0, False)]
+        shown_or_protected(coverage("2025-12", "medarbetare"), (20, 6, 30.0, False))
         assert coverage("2025-09", "alla") == [(26, 12, pct(100 * 12 / 26, abs=1e-9), False)]
         periods = con.execute(
             "select count(distinct period) from marts.fct_training_coverage"
@@ -173,8 +188,21 @@ def test_build_scores_suppresses_publishes_and_keeps_old_file_on_failure(setting
             [KOD_A],
         ).fetchall()
         [(baseline_wave, base, cur, change, suppressed)] = progress
-        assert (baseline_wave, suppressed) == (2024, False)
-        assert change == cur - base  # the difference of the unrounded scores
+        assert baseline_wave == 2024
+        if not suppressed:  # (hidden with the 2025 medarbetare above)
+            assert change == cur - base  # the difference of the unrounded scores
+        else:
+            assert change is None
+        # the change since the 0-mätning, wherever it is shown: the unrounded difference
+        for cur, base, change in con.execute(
+            "select score_pct, baseline_score_pct, change_pct_points "
+            "from marts.fct_maturity_progress where not suppressed"
+        ).fetchall():
+            assert change == cur - base
+
+        from mognad.quality.disclosure.audit import audit
+
+        assert audit(published, 5).passed  # what was hidden cannot be derived
 
         log = con.execute(
             "select municipality_code, status, received_at::varchar from marts.ingest_log "
@@ -209,7 +237,8 @@ def test_build_scores_suppresses_publishes_and_keeps_old_file_on_failure(setting
         return result
 
     monkeypatch.setattr(build_module, "run_dbt", run_dbt_then_corrupt)
-    with pytest.raises(BuildError, match="validation failed"):
+    # (the joint disclosure control or the validation stops it, whichever sees it first)
+    with pytest.raises(BuildError, match="validation failed|disclosure control failed"):
         build(settings)
     assert _sha(published) == before
     assert not (published.parent / ".mognad.duckdb.tmp").exists()

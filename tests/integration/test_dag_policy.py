@@ -135,10 +135,16 @@ def test_build_dag_in_the_other_dbt_modes(mode, tmp_path):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     tasks = [line.split() for line in out.stdout.splitlines() if line.count(" ") == 2]
-    assert all(pool == "mognad_warehouse" for _, _, pool in tasks), tasks
+    # every task that opens the DuckDB file is in the one-slot pool (cosmos renders the
+    # ephemeral reporting helpers as EmptyOperators: they run nothing)
+    assert all(pool == "mognad_warehouse" for _, kind, pool in tasks if kind != "EmptyOperator"), (
+        tasks
+    )
+    assert any(kind != "EmptyOperator" for _, kind, _ in tasks), tasks
     dbt = [(tid, kind) for tid, kind, _ in tasks if tid.startswith("dbt.")]
     if mode == "local":
-        assert len(dbt) > 20 and all(kind == "DbtBuildLocalOperator" for _, kind in dbt), dbt
+        built = [kind for _, kind in dbt if kind != "EmptyOperator"]  # ephemeral helpers
+        assert len(built) > 20 and all(kind == "DbtBuildLocalOperator" for kind in built), dbt
     else:
         assert ["dbt"] == [tid for tid, _, _ in tasks if tid.startswith("dbt")]
 

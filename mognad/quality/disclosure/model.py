@@ -179,7 +179,9 @@ def rows_of(con, table: str) -> list[dict] | None:
     ).fetchone()[0]
     if not exists:
         return None
-    cur = con.execute(f'select * from {SCHEMA}."{table}"')
+    # in a fixed order: the protection's choices follow the order it meets the cells in, and
+    # an incremental and a full build store the same rows in different orders
+    cur = con.execute(f'select * from {SCHEMA}."{table}" order by all')
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
@@ -311,10 +313,24 @@ def _response_rate(model: Model, con, audited: list[str], coverage_headcount: di
         ]
         if parts:
             margin(model, e, parts, cross=True)
+            if len(parts) == 1:
+                _twin(model, e, parts[0])
         # between marts: the same HR snapshot (the latest on or before 31 December)
         if (m, w, tg) in hc:
             december = coverage_headcount.get((m, f"{w}-12", tg, "alla"))
             margin(model, hc[(m, w, tg)], [december], cross=True)
+            _twin(model, hc[(m, w, tg)], december)
+
+
+def _twin(model: Model, a: Expr | None, b: Expr | None) -> None:
+    """Two cells that are one count (an identity between marts): when one of them is shown,
+    the other is shown too, whichever mart hides it — not a hidden count to protect. (It
+    still constrains the others; a hidden cell without a shown twin is audited as usual.)"""
+    if a is None or b is None:
+        return
+    for hidden, shown in ((a, b), (b, a)):
+        if hidden[0] and not shown[0] and len(hidden[0]) == 1:
+            model.vars[next(iter(hidden[0]))].audited = False
 
 
 def _completions(model: Model, con, audited: list[str]) -> None:

@@ -26,6 +26,7 @@ total with hidden parts pins nothing. The derived marts (county averages, change
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from mognad.quality.disclosure.model import Model, build_model_from, read_true_v
 from mognad.quality.disclosure.solve import components
 
 MAX_ROUNDS = 60
+TRACE = bool(os.environ.get("MOGNAD_PROTECT_TRACE"))  # print each hidden cell and why
 
 
 class ProtectError(RuntimeError):
@@ -139,6 +141,9 @@ def _choose(model: Model, cids, narrow: list[tuple], min_cell: int) -> set:
         else:
             best = max(parts, key=lambda n: (-_alla(n), model.shown[n], repr(n)))
         picks.add(_population(best))
+        if TRACE:
+            var = model.vars[v]
+            print(f"protect: {var.table} {var.key} {var.column} -> hide {best}", flush=True)
     return picks
 
 
