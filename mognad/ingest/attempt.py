@@ -53,6 +53,19 @@ class Delivery:
         return None
 
 
+_SHARED = (
+    "attempt_id",
+    "municipality_code",
+    "feed",
+    "file",
+    "status",
+    "rows_read",
+    "rows_loaded",
+    "rows_rejected",
+    "reason",
+)
+
+
 @dataclass
 class Attempt:
     """What was decided for one delivery, and everything written about it."""
@@ -105,20 +118,16 @@ class Attempt:
             found["attribution"] = self.attribution
         return found
 
+    def _shared(self) -> dict:
+        """The fields the ledger row and the outcome both carry, as they are."""
+        return {name: getattr(self, name) for name in _SHARED}
+
     def ledger_row(self, stored: Path) -> LedgerRow:
         return LedgerRow(
-            attempt_id=self.attempt_id,
-            municipality_code=self.municipality_code,
-            feed=self.feed,
-            file=self.file,
+            **self._shared(),
             sha256=self.sha256,
-            status=self.status,
-            rows_read=self.rows_read,
-            rows_loaded=self.rows_loaded,
-            rows_rejected=self.rows_rejected,
             received_at=self.received_at.isoformat(),
             load_id=self.load_id,
-            reason=self.reason,
             stored_path=str(stored),
         )
 
@@ -145,19 +154,7 @@ class Attempt:
         return out
 
     def outcome(self, receipt_path: Path | None) -> Outcome:
-        return Outcome(
-            municipality_code=self.municipality_code,
-            feed=self.feed,
-            file=self.file,
-            status=self.status,
-            rows_read=self.rows_read,
-            rows_loaded=self.rows_loaded,
-            rows_rejected=self.rows_rejected,
-            receipt=receipt_path,
-            reason=self.reason,
-            attempt_id=self.attempt_id,
-            source=self.source,
-        )
+        return Outcome(**self._shared(), receipt=receipt_path, source=self.source)
 
 
 def classify(
