@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -62,15 +63,18 @@ class Verdict:
     failed: dict | None = None
     narrow_vars: list = field(default_factory=list)  # model variable indexes of `narrow`
     narrow_binding: list = field(default_factory=list)  # the constraints that pin each
+    wide_vars: list = field(default_factory=list)  # variable indexes proved wide enough
 
 
-def check_component(model: Model, vids, cids, min_cell: int) -> Verdict:
+def check_component(model: Model, vids, cids, min_cell: int, skip=frozenset()) -> Verdict:
     # + 2: the integer interval (L rounded up, U down) must still be min_cell wide
-    results, status = solve_component(model, vids, cids, min_cell + 2)
+    results, status = solve_component(model, vids, cids, min_cell + 2, skip=skip)
     dropped = False
     if results is None:
         # a between-marts identity may not hold in this build: solve without them
-        results, status = solve_component(model, vids, cids, min_cell + 2, drop_cross=True)
+        results, status = solve_component(
+            model, vids, cids, min_cell + 2, drop_cross=True, skip=skip
+        )
         dropped = True
     if results is None:
         v = model.vars[vids[0]]
@@ -89,7 +93,46 @@ def check_component(model: Model, vids, cids, min_cell: int) -> Verdict:
             verdict.narrow.append(d)
             verdict.narrow_vars.append(iv.var)
             verdict.narrow_binding.append(iv.binding)
+        else:
+            verdict.wide_vars.append(iv.var)
     return verdict
+
+
+_JOB: tuple | None = None  # (model, items, min_cell) for the forked workers of check_many
+
+
+def _check_item(i: int) -> Verdict:
+    model, items, min_cell = _JOB
+    vids, cids, skip = items[i]
+    return check_component(model, vids, cids, min_cell, skip=skip)
+
+
+def workers() -> int:
+    """Processes that solve components side by side (MOGNAD_DISCLOSURE_WORKERS, default:
+    the cores, at most 4; 1 solves in this process)."""
+    raw = os.environ.get("MOGNAD_DISCLOSURE_WORKERS")
+    return max(1, int(raw)) if raw else max(1, min(4, os.cpu_count() or 1))
+
+
+def check_many(model: Model, items: list[tuple], min_cell: int) -> list[Verdict]:
+    """`check_component` for every (vids, cids, skip), in order. With several workers and
+    enough work, in forked processes that inherit the model (fork, not spawn: nothing is
+    re-imported, nothing re-enters an Airflow entry point; the children only solve LPs)."""
+    n = workers()
+    if n == 1 or len(items) < 8 or sum(len(v) for v, _, _ in items) < 2000:
+        return [check_component(model, v, c, min_cell, skip=k) for v, c, k in items]
+    import multiprocessing
+
+    global _JOB
+    _JOB = (model, items, min_cell)
+    try:
+        with multiprocessing.get_context("fork").Pool(n) as pool:
+            # big components first, so that no worker is left with the longest at the end
+            order = sorted(range(len(items)), key=lambda i: -len(items[i][0]))
+            done = dict(zip(order, pool.map(_check_item, order, chunksize=1), strict=True))
+    finally:
+        _JOB = None
+    return [done[i] for i in range(len(items))]
 
 
 @dataclass
@@ -140,9 +183,10 @@ def audit(path: Path, min_cell: int, build_db: Path | None = None, progress=None
     hidden = sum(1 for v in model.vars if v.audited)
     pinned, narrow, failed, intervals = [], [], [], []
     known_zero = dropped = 0
-    last = time.monotonic()
-    for k, (vids, cids) in enumerate(parts, 1):
-        verdict = check_component(model, vids, cids, min_cell)
+    if progress:
+        progress(f"  {len(parts)} delar / components, {workers()} processer / processes")
+    verdicts = check_many(model, [(v, c, frozenset()) for v, c in parts], min_cell)
+    for verdict in verdicts:
         dropped += verdict.dropped_cross
         if verdict.failed:
             failed.append(verdict.failed)
@@ -151,9 +195,6 @@ def audit(path: Path, min_cell: int, build_db: Path | None = None, progress=None
         intervals += verdict.intervals
         narrow += verdict.narrow
         pinned += [d for d in verdict.narrow if d["upper"] == d["lower"]]
-        if progress and time.monotonic() - last > 5:
-            last = time.monotonic()
-            progress(f"  {k}/{len(parts)} delar / components")
     narrow.sort(key=lambda d: (d["width"], d["table"], d["key"]))
     audited = sum(1 for v in model.vars if v.audited and v.true_value != 0)
     return AuditResult(

@@ -162,7 +162,7 @@ def _sparse_grid(model, rows, table, keycols, count_cols, exists_min=1):
 
 def _fill(store: dict, prefixes: set, tgs, genders) -> None:
     """Absent cells of a present block are known zeros."""
-    for p in prefixes:
+    for p in sorted(prefixes):
         for t in (*tgs, "alla"):
             for g in (*genders, "alla"):
                 store.setdefault((*p, t, g), KNOWN_ZERO)
@@ -270,7 +270,7 @@ def _coverage(model: Model, con, audited: list[str]) -> dict:
     prefixes = {(r["municipality_code"], r["period"]) for r in rows}
     for s in st.values():
         _fill(s, prefixes, tgs, gs)
-    for p in prefixes:
+    for p in sorted(prefixes):
         for s in st.values():
             _two_way(model, s, p, tgs, gs)
     for r in rows:
@@ -347,7 +347,7 @@ def _completions(model: Model, con, audited: list[str]) -> None:
     prefixes = {(r["municipality_code"], r["period"], r["course_code"]) for r in rows}
     _fill(st, prefixes, tgs, gs)
     courses = defaultdict(set)
-    for m, p, c in prefixes:
+    for m, p, c in sorted(prefixes):  # a fixed constraint order: the same LPs
         _two_way(model, st, (m, p, c), tgs, gs)
         if c != "alla":
             courses[(m, p)].add(c)
@@ -396,7 +396,7 @@ def _plan(model: Model, con, audited: list[str]) -> None:
                 _le(model, io, done[key])
                 _pct(model, pct, io, done[key])
     steps = {(m, s) for m, s, _ in hc}
-    for m, s in steps:
+    for m, s in sorted(steps):
         for store in (hc, done):
             parts = [store.get((m, s, g), KNOWN_ZERO) for g in GENDERS]  # absent: nobody
             if any((m, s, g) in store for g in GENDERS):  # the gender mart is published

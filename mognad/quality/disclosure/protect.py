@@ -31,7 +31,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from mognad.quality.disclosure.audit import check_component
+from mognad.quality.disclosure.audit import check_many
 from mognad.quality.disclosure.model import Model, build_model_from, read_true_values_from
 from mognad.quality.disclosure.solve import components
 
@@ -229,6 +229,10 @@ def protect(con, min_cell: int, progress=None) -> ProtectResult:
     started = time.monotonic()
     result = ProtectResult()
     passed: set = set()  # the variable names of components that passed
+    # Counts proved wide enough stay so: hiding a cell only relaxes the constraints (a shown
+    # constant becomes a variable that may still take its value), so every interval can
+    # only widen from round to round. Later rounds audit only what was narrow, or is new.
+    proven: set = set()
     for rounds in range(MAX_ROUNDS + 1):
         model, _ = build_model_from(con)
         read_true_values_from(model, con)
@@ -239,11 +243,16 @@ def protect(con, min_cell: int, progress=None) -> ProtectResult:
         result.shown_after = len(model.shown)
         picks: set = set()
         failing = 0
+        todo = []
         for vids, cids in components(model):
             signature = frozenset(model.vars[v].name for v in vids)
             if signature in passed:
                 continue
-            verdict = check_component(model, vids, cids, min_cell)
+            skip = frozenset(v for v in vids if model.vars[v].name in proven)
+            todo.append((vids, cids, skip, signature))
+        verdicts = check_many(model, [(v, c, k) for v, c, k, _ in todo], min_cell)
+        for (_vids, cids, _, signature), verdict in zip(todo, verdicts, strict=True):
+            proven.update(model.vars[v].name for v in verdict.wide_vars)
             if verdict.failed:
                 raise ProtectError(
                     f"röjandeskyddet kunde inte lösas / the protection could not be solved: "

@@ -75,11 +75,19 @@ def _highs():
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("presolve", "off")  # small LPs re-solved from the last basis
+    # one thread, serial simplex: the same LPs give the same solutions (and duals) every
+    # time, which the protection's choices depend on (parallelism is across components)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("parallel", "off")
+    h.setOptionValue("random_seed", 0)
     return h
 
 
-def solve_component(model: Model, vids, cids, width_needed: float, drop_cross=False):
-    """(intervals of the audited variables, "ok") or (None, reason).
+def solve_component(
+    model: Model, vids, cids, width_needed: float, drop_cross=False, skip=frozenset()
+):
+    """(intervals of the audited variables, "ok") or (None, reason); `skip`: variables
+    not to audit (still constrained), e.g. counts already proved wide.
 
     One HiGHS model per component; each objective is a change of costs re-solved from the
     previous basis (a few simplex steps), not a new LP."""
@@ -120,7 +128,9 @@ def solve_component(model: Model, vids, cids, width_needed: float, drop_cross=Fa
             np.array(index, dtype=np.int32),
             np.array(value, dtype=float),
         )
-    audited = [v for v in vids if model.vars[v].audited and model.vars[v].true_value != 0]
+    audited = [
+        v for v in vids if model.vars[v].audited and model.vars[v].true_value != 0 and v not in skip
+    ]
     results = []
     if not audited:
         return results, "ok"
