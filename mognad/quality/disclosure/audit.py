@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -98,41 +97,12 @@ def check_component(model: Model, vids, cids, min_cell: int, skip=frozenset()) -
     return verdict
 
 
-_JOB: tuple | None = None  # (model, items, min_cell) for the forked workers of check_many
-
-
-def _check_item(i: int) -> Verdict:
-    model, items, min_cell = _JOB
-    vids, cids, skip = items[i]
-    return check_component(model, vids, cids, min_cell, skip=skip)
-
-
-def workers() -> int:
-    """Processes that solve components side by side (MOGNAD_DISCLOSURE_WORKERS, default:
-    the cores, at most 4; 1 solves in this process)."""
-    raw = os.environ.get("MOGNAD_DISCLOSURE_WORKERS")
-    return max(1, int(raw)) if raw else max(1, min(4, os.cpu_count() or 1))
-
-
 def check_many(model: Model, items: list[tuple], min_cell: int) -> list[Verdict]:
-    """`check_component` for every (vids, cids, skip), in order. With several workers and
-    enough work, in forked processes that inherit the model (fork, not spawn: nothing is
-    re-imported, nothing re-enters an Airflow entry point; the children only solve LPs)."""
-    n = workers()
-    if n == 1 or len(items) < 8 or sum(len(v) for v, _, _ in items) < 2000:
-        return [check_component(model, v, c, min_cell, skip=k) for v, c, k in items]
-    import multiprocessing
-
-    global _JOB
-    _JOB = (model, items, min_cell)
-    try:
-        with multiprocessing.get_context("fork").Pool(n) as pool:
-            # big components first, so that no worker is left with the longest at the end
-            order = sorted(range(len(items)), key=lambda i: -len(items[i][0]))
-            done = dict(zip(order, pool.map(_check_item, order, chunksize=1), strict=True))
-    finally:
-        _JOB = None
-    return [done[i] for i in range(len(items))]
+    """`check_component` for every (vids, cids, skip), in order, in this process. (Forked
+    workers were tried: inside an Airflow task a forked child hung on a lock it inherited;
+    the components are independent, so subprocess workers would be the way to use more
+    cores.)"""
+    return [check_component(model, v, c, min_cell, skip=k) for v, c, k in items]
 
 
 @dataclass
@@ -184,7 +154,7 @@ def audit(path: Path, min_cell: int, build_db: Path | None = None, progress=None
     pinned, narrow, failed, intervals = [], [], [], []
     known_zero = dropped = 0
     if progress:
-        progress(f"  {len(parts)} delar / components, {workers()} processer / processes")
+        progress(f"  {len(parts)} delar / components")
     verdicts = check_many(model, [(v, c, frozenset()) for v, c in parts], min_cell)
     for verdict in verdicts:
         dropped += verdict.dropped_cross
