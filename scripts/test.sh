@@ -10,4 +10,9 @@ echo "[test] ruff"
 echo "[test] sqlfluff"
 .venv/pipeline/bin/sqlfluff lint dbt_project/models dbt_project/macros
 echo "[test] pytest"
-exec .venv/pipeline/bin/pytest -p no:cacheprovider --timeout=1200 "$@"
+# Two workers by default (MOGNAD_TEST_WORKERS; 0 = one process): tests that share a session
+# fixture or start Airflow's servers stay together (groups in tests/conftest.py).
+workers="${MOGNAD_TEST_WORKERS:-2}"
+dist=()
+[ "$workers" != 0 ] && dist=(-n "$workers" --dist loadgroup --no-loadscope-reorder)
+exec .venv/pipeline/bin/pytest -p no:cacheprovider --timeout=1200 "${dist[@]}" "$@"

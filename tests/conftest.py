@@ -81,3 +81,56 @@ def published_home(pipeline_run) -> Settings:
     assert pipeline_run.result.returncode == 0, pipeline_run.result.stderr[-3000:]
     assert pipeline_run.settings.published_db.exists()
     return pipeline_run.settings
+
+
+# Two workers (`pytest -n 2 --dist loadgroup`, scripts/test.sh): tests that share a session
+# fixture run on one worker, so it is built once; every other test file is a group of its
+# own (its module fixtures are built once too). Airflow instances started side by side keep
+# apart by their ports (`airflow_env`: API and log servers). The longest groups (measured)
+# are handed out first (in this order: xdist's own reordering is off), so the two workers
+# end at about the same time.
+GROUPS = {
+    # `make demo` at the default size, and its refusals (~7 min)
+    "make_demo": ("e2e/test_make_demo.py",),
+    # one real pipeline run (`airflow dags test`) and one Superset over it (~5 min)
+    "superset": (
+        "e2e/test_pipeline_airflow.py",
+        "e2e/test_dashboard.py",
+        "e2e/test_dashboard_plan.py",
+        "e2e/test_superset_attacks.py",
+        "e2e/test_superset_security.py",
+        "e2e/test_bench_live.py",
+    ),
+    "event_driven": ("e2e/test_event_driven.py",),  # (~3 min)
+    # the shared demo build (tests/integration/conftest.py) (~4 min)
+    "demo_build": (
+        "integration/test_audit.py",
+        "integration/test_bench.py",
+        "integration/test_build_incremental.py",
+        "integration/test_build_noop.py",
+        "integration/test_suppression.py",
+    ),
+    # the shared delivered home (tests/faults/conftest.py) (~2.5 min)
+    "delivered": (
+        "faults/test_build_faults.py",
+        "faults/test_delivery.py",
+        "faults/test_hostile_files.py",
+        "faults/test_personal_data.py",
+    ),
+}
+_GROUP_OF = {path: group for group, paths in GROUPS.items() for path in paths}
+
+
+def _group(item) -> str:
+    path = Path(str(item.fspath)).resolve().relative_to(REPO / "tests").as_posix()
+    return _GROUP_OF.get(path, path)
+
+
+def pytest_collection_modifyitems(config, items):
+    if getattr(config.option, "dist", "no") != "loadgroup":
+        return
+    order = {name: k for k, name in enumerate(GROUPS)}
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group(item)))
+    # stable: within a group the collection order stays
+    items.sort(key=lambda item: order.get(_group(item), len(order)))

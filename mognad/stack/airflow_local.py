@@ -68,6 +68,10 @@ def airflow_env(settings: Settings, port: int = 8080) -> dict[str, str]:
             # once when the producer fails (docs/orchestration.md).
             "AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY": "False",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+            # the scheduler's and the triggerer's log servers next to the API port, so two
+            # instances on one machine (the demo and a test, or two tests) do not collide
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(8793 if port == 8080 else port + 1),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(8794 if port == 8080 else port + 2),
             "NO_PROXY": "*",
             # `airflow standalone` starts its components as `airflow …` from PATH
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",

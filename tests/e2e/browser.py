@@ -24,7 +24,9 @@ FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--disable-dev-shm-usage",
 )
+PAGE_LOAD_SECONDS = 90
 CHART = '[data-test="chart-grid-component"]'
 # Messages Superset shows instead of a chart.
 NO_DATA_TEXTS = ("No results", "No data")
@@ -46,10 +48,45 @@ def chromium(width: int = 1600, height: int = 1500):
         options.add_argument(f"--window-size={width},{height}")
         options.add_argument("--lang=sv-SE")
         driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        driver.set_page_load_timeout(PAGE_LOAD_SECONDS)
         try:
             yield driver
         finally:
             driver.quit()
+
+
+class Browser:
+    """A Chromium that is replaced when it stops answering, so one hung renderer fails one
+    test, not every test after it."""
+
+    def __init__(self, **size):
+        self._size = size
+        self._context = None
+        self.driver = None
+        self.starts = 0
+
+    def _start(self):
+        self._context = chromium(**self._size)
+        self.driver = self._context.__enter__()
+        self.starts += 1
+
+    def close(self) -> None:
+        if self._context is not None:
+            context, self._context, self.driver = self._context, None, None
+            try:
+                context.__exit__(None, None, None)
+            except Exception:  # noqa: BLE001 - a hung browser may not quit cleanly
+                pass
+
+    def alive(self):
+        if self.driver is not None:
+            try:
+                self.driver.execute_script("return 1")
+                return self.driver
+            except Exception:  # noqa: BLE001 - any failure to answer means a new browser
+                self.close()
+        self._start()
+        return self.driver
 
 
 def login(driver, base_url: str, username: str, password: str, timeout: float = 30) -> None:

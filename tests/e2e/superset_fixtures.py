@@ -72,22 +72,49 @@ def superset_server(warehouse_home, tmp_path_factory):
             (ARTIFACTS / "superset.log").write_bytes(log.read_bytes()[-500_000:])
 
 
-def login_session(base_url: str, username: str, password: str) -> requests.Session:
-    """A requests session logged in through the REST API (JWT) with a CSRF token."""
-    session = requests.Session()
-    session.base_url = base_url
-    resp = session.post(
-        f"{base_url}/api/v1/security/login",
-        json={"username": username, "password": password, "provider": "db", "refresh": True},
-        timeout=30,
-    )
-    resp.raise_for_status()
-    session.headers["Authorization"] = f"Bearer {resp.json()['access_token']}"
-    session.headers["Referer"] = base_url
-    csrf = session.get(f"{base_url}/api/v1/security/csrf_token/", timeout=30)
-    if csrf.status_code == 200:
-        session.headers["X-CSRFToken"] = csrf.json()["result"]
-    return session
+class SupersetSession(requests.Session):
+    """A requests session logged in through the REST API (JWT) with a CSRF token.
+
+    Superset's access tokens expire after 15 minutes; the suite keeps sessions for longer, so
+    a 401 saying the token expired logs in again and repeats the request once. Any other 401
+    (a real refusal) is returned as it came.
+    """
+
+    def __init__(self, base_url: str, username: str, password: str):
+        super().__init__()
+        self.base_url = base_url
+        self._credentials = (username, password)
+        self.logins = 0
+        self.login()
+
+    def login(self) -> None:
+        username, password = self._credentials
+        for header in ("Authorization", "X-CSRFToken"):
+            self.headers.pop(header, None)
+        resp = super().request(
+            "POST",
+            f"{self.base_url}/api/v1/security/login",
+            json={"username": username, "password": password, "provider": "db", "refresh": True},
+            timeout=30,
+        )
+        resp.raise_for_status()
+        self.headers["Authorization"] = f"Bearer {resp.json()['access_token']}"
+        self.headers["Referer"] = self.base_url
+        csrf = super().request("GET", f"{self.base_url}/api/v1/security/csrf_token/", timeout=30)
+        if csrf.status_code == 200:
+            self.headers["X-CSRFToken"] = csrf.json()["result"]
+        self.logins += 1
+
+    def request(self, method, url, *args, **kwargs):
+        resp = super().request(method, url, *args, **kwargs)
+        if resp.status_code == 401 and "expired" in resp.text.lower():
+            self.login()
+            resp = super().request(method, url, *args, **kwargs)
+        return resp
+
+
+def login_session(base_url: str, username: str, password: str) -> SupersetSession:
+    return SupersetSession(base_url, username, password)
 
 
 def password_for(settings, username: str) -> str:
@@ -153,10 +180,19 @@ def sqllab(api, sql: str) -> requests.Response:
 
 
 @pytest.fixture(scope="session")
-def driver():
-    """One headless Chromium for the session."""
+def _browser():
+    """One headless Chromium for the session, replaced if it stops answering."""
     browser = pytest.importorskip("browser", reason="tests/e2e/browser.py")
     if not browser.available():
         pytest.skip("chromium/chromedriver not installed")
-    with browser.chromium(height=3200) as d:
-        yield d
+    box = browser.Browser(height=3200)
+    try:
+        yield box
+    finally:
+        box.close()
+
+
+@pytest.fixture
+def driver(_browser):
+    """The session's Chromium, checked alive before each test (a new one if it hung)."""
+    return _browser.alive()

@@ -7,8 +7,11 @@ together — margins of two-way tables, a course against all courses, row existe
 identities between marts — only the whole model sees (`model`). So the build runs this step
 between dbt and publish, on the build file:
 
-1. model every shown number as constraints over the hidden cells and solve each
-   independent component (`solve`, the same LPs as `mognad audit`);
+1. model every shown number as constraints over the hidden cells; bound propagation over
+   all of them at once (`solve.propagate`) marks the counts whose outer bounds are already
+   narrower than MOGNAD_MIN_CELL, and a component with such a count gets its new hidden
+   cells from those bounds, without LPs (at national scale most components, in the first
+   rounds); every other component is solved (`solve`, the same LPs as `mognad audit`);
 2. for each hidden count whose interval is narrower than MOGNAD_MIN_CELL, hide one more
    shown cell of a constraint it is in (or of its neighbours', its own mart first):
    preferably a cell that is not a total and leaves the pair room (together at least
@@ -26,6 +29,7 @@ total with hidden parts pins nothing. The derived marts (county averages, change
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections import Counter, defaultdict
@@ -33,7 +37,7 @@ from dataclasses import dataclass, field
 
 from mognad.quality.disclosure.audit import check_many
 from mognad.quality.disclosure.model import Model, build_model_from, read_true_values_from
-from mognad.quality.disclosure.solve import components
+from mognad.quality.disclosure.solve import components, propagate
 
 MAX_ROUNDS = 60
 TRACE = bool(os.environ.get("MOGNAD_PROTECT_TRACE"))  # print each hidden cell and why
@@ -241,12 +245,26 @@ def protect(con, min_cell: int, progress=None) -> ProtectResult:
             result.hidden_before = hidden
         result.hidden_after = hidden
         result.shown_after = len(model.shown)
+        bounds = propagate(model)
         picks: set = set()
         failing = 0
-        todo = []
+        todo, narrow_by_component = [], []
         for vids, cids in components(model):
             signature = frozenset(model.vars[v].name for v in vids)
             if signature in passed:
+                continue
+            # counts the outer bounds already show narrow: this component gets more hidden
+            # cells this round whatever its LPs would say, so they wait for the next round
+            sure = [
+                (v, math.ceil(bounds.lower[v] - 1e-6), bounds.pins(v))
+                for v in vids
+                if model.vars[v].audited
+                and model.vars[v].true_value != 0
+                and model.vars[v].name not in proven
+                and bounds.narrow(v, min_cell)
+            ]
+            if sure:
+                narrow_by_component.append((cids, sure))
                 continue
             skip = frozenset(v for v in vids if model.vars[v].name in proven)
             todo.append((vids, cids, skip, signature))
@@ -261,24 +279,28 @@ def protect(con, min_cell: int, progress=None) -> ProtectResult:
             if not verdict.narrow:
                 passed.add(signature)
                 continue
-            failing += 1
-            chosen = _choose(
-                model,
-                cids,
-                [
-                    (v, d["lower"], pins)
-                    for v, d, pins in zip(
-                        verdict.narrow_vars, verdict.narrow, verdict.narrow_binding, strict=True
-                    )
-                ],
-                min_cell,
+            narrow_by_component.append(
+                (
+                    cids,
+                    [
+                        (v, d["lower"], pins)
+                        for v, d, pins in zip(
+                            verdict.narrow_vars,
+                            verdict.narrow,
+                            verdict.narrow_binding,
+                            strict=True,
+                        )
+                    ],
+                )
             )
+        for cids, narrow in narrow_by_component:
+            failing += 1
+            chosen = _choose(model, cids, narrow, min_cell)
             if not chosen:
-                first = verdict.narrow[0]
+                var = model.vars[narrow[0][0]]
                 raise ProtectError(
                     "inget visat värde kvar att dölja / no shown cell left to hide for "
-                    f"{first['table']} {'/'.join(first['key'])} {first['column']} "
-                    f"[{first['lower']}, {first['upper']}]"
+                    f"{var.table} {'/'.join(map(str, var.key))} {var.column}"
                 )
             picks |= chosen
         result.rounds = rounds
