@@ -121,16 +121,34 @@ GROUPS = {
 _GROUP_OF = {path: group for group, paths in GROUPS.items() for path in paths}
 
 
-def _group(item) -> str:
-    path = Path(str(item.fspath)).resolve().relative_to(REPO / "tests").as_posix()
-    return _GROUP_OF.get(path, path)
+def _group_of(path: str) -> str:
+    """A test file's group (its path under tests/ when it has none)."""
+    rel = path.split("::", 1)[0].removeprefix("tests/")
+    return _GROUP_OF.get(rel, rel)
+
+
+def _grouped(config) -> bool:
+    # the controller sees --dist loadgroup; a worker sees it as option.loadgroup
+    return bool(getattr(config.option, "loadgroup", False) or config.option.dist == "loadgroup")
 
 
 def pytest_collection_modifyitems(config, items):
-    if getattr(config.option, "dist", "no") != "loadgroup":
-        return
-    order = {name: k for k, name in enumerate(GROUPS)}
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(_group(item)))
-    # stable: within a group the collection order stays
-    items.sort(key=lambda item: order.get(_group(item), len(order)))
+    if _grouped(config):
+        order = {name: k for k, name in enumerate(GROUPS)}
+        # stable: within a group the collection order stays
+        items.sort(key=lambda item: order.get(_group_of(item.nodeid), len(order)))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's loadgroup reads groups from marks it appends to node ids, which pytest 9.2's
+    structured node ids silently drop (every test then runs wherever); this scheduler takes
+    the group from the test's file instead."""
+    if not _grouped(config):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group_of(nodeid)
+
+    return FileGroups(config, log)
