@@ -101,6 +101,7 @@ def stand_in_home(tmp_path_factory) -> Settings:
 # Superset fixtures (one server and one browser per session), shared by test_dashboard.py and
 # test_superset_security.py.
 from tests.e2e.superset_fixtures import (  # noqa: E402, F401
+    _browser,
     api,
     driver,
     superset_server,

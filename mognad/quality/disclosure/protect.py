@@ -40,6 +40,10 @@ from mognad.quality.disclosure.model import Model, build_model_from, read_true_v
 from mognad.quality.disclosure.solve import components, propagate
 
 MAX_ROUNDS = 60
+# A component still failing after this many rounds in a row (each new hidden cell pinned in
+# turn by its own constraints, one round each) gets every shown cell of its pinning
+# constraints hidden at once.
+ESCALATE_AFTER = 5
 TRACE = bool(os.environ.get("MOGNAD_PROTECT_TRACE"))  # print each hidden cell and why
 
 
@@ -94,9 +98,10 @@ def _population(name: tuple) -> tuple:
     return (kind, key)
 
 
-def _choose(model: Model, cids, narrow: list[tuple], min_cell: int) -> set:
+def _choose(model: Model, cids, narrow: list[tuple], min_cell: int, every=False) -> set:
     """One shown cell to hide per narrow hidden count ((variable, its lower bound, the
-    constraints that pin it)), as `_population` units."""
+    constraints that pin it)), as `_population` units; ``every``: all the shown cells of
+    the constraints that pin it (for a component that keeps failing)."""
     by_var = defaultdict(list)
     for c in cids:
         for v in model.constraints[c][0][0]:
@@ -131,6 +136,9 @@ def _choose(model: Model, cids, narrow: list[tuple], min_cell: int) -> set:
         if not candidates:
             continue
         units = {_population(n) for n in candidates}
+        if every:
+            picks |= units
+            continue
         if units & picks:
             continue  # this round already opens one of its constraints
         # the hidden pair's interval is about as wide as the two counts together: a partner
@@ -237,6 +245,7 @@ def protect(con, min_cell: int, progress=None) -> ProtectResult:
     # constant becomes a variable that may still take its value), so every interval can
     # only widen from round to round. Later rounds audit only what was narrow, or is new.
     proven: set = set()
+    streak: Counter = Counter()  # rounds in a row a component failed (by its first variable)
     for rounds in range(MAX_ROUNDS + 1):
         model, _ = build_model_from(con)
         read_true_values_from(model, con)
@@ -264,12 +273,12 @@ def protect(con, min_cell: int, progress=None) -> ProtectResult:
                 and bounds.narrow(v, min_cell)
             ]
             if sure:
-                narrow_by_component.append((cids, sure))
+                narrow_by_component.append((vids, cids, sure))
                 continue
             skip = frozenset(v for v in vids if model.vars[v].name in proven)
             todo.append((vids, cids, skip, signature))
         verdicts = check_many(model, [(v, c, k) for v, c, k, _ in todo], min_cell)
-        for (_vids, cids, _, signature), verdict in zip(todo, verdicts, strict=True):
+        for (vids, cids, _, signature), verdict in zip(todo, verdicts, strict=True):
             proven.update(model.vars[v].name for v in verdict.wide_vars)
             if verdict.failed:
                 raise ProtectError(
@@ -281,6 +290,7 @@ def protect(con, min_cell: int, progress=None) -> ProtectResult:
                 continue
             narrow_by_component.append(
                 (
+                    vids,
                     cids,
                     [
                         (v, d["lower"], pins)
@@ -293,9 +303,13 @@ def protect(con, min_cell: int, progress=None) -> ProtectResult:
                     ],
                 )
             )
-        for cids, narrow in narrow_by_component:
+        failed_now: Counter = Counter()
+        for vids, cids, narrow in narrow_by_component:
             failing += 1
-            chosen = _choose(model, cids, narrow, min_cell)
+            first = min(repr(model.vars[v].name) for v in vids)
+            failed_now[first] = streak[first] + 1
+            every = failed_now[first] > ESCALATE_AFTER
+            chosen = _choose(model, cids, narrow, min_cell, every=every)
             if not chosen:
                 var = model.vars[narrow[0][0]]
                 raise ProtectError(
@@ -303,6 +317,7 @@ def protect(con, min_cell: int, progress=None) -> ProtectResult:
                     f"{var.table} {'/'.join(map(str, var.key))} {var.column}"
                 )
             picks |= chosen
+        streak = failed_now
         result.rounds = rounds
         if not picks:
             result.seconds = time.monotonic() - started
