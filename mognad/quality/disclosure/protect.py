@@ -7,11 +7,8 @@ together — margins of two-way tables, a course against all courses, row existe
 identities between marts — only the whole model sees (`model`). So the build runs this step
 between dbt and publish, on the build file:
 
-1. model every shown number as constraints over the hidden cells; bound propagation over
-   all of them at once (`solve.propagate`) marks the counts whose outer bounds are already
-   narrower than MOGNAD_MIN_CELL, and a component with such a count gets its new hidden
-   cells from those bounds, without LPs (at national scale most components, in the first
-   rounds); every other component is solved (`solve`, the same LPs as `mognad audit`);
+1. model every shown number as constraints over the hidden cells and solve each
+   independent component (`solve`, the same LPs as `mognad audit`);
 2. for each hidden count whose interval is narrower than MOGNAD_MIN_CELL, hide one more
    shown cell of a constraint it is in (or of its neighbours', its own mart first):
    preferably a cell that is not a total and leaves the pair room (together at least
@@ -29,7 +26,6 @@ total with hidden parts pins nothing. The derived marts (county averages, change
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections import Counter, defaultdict
@@ -37,13 +33,9 @@ from dataclasses import dataclass, field
 
 from mognad.quality.disclosure.audit import check_many
 from mognad.quality.disclosure.model import Model, build_model_from, read_true_values_from
-from mognad.quality.disclosure.solve import components, propagate
+from mognad.quality.disclosure.solve import components
 
 MAX_ROUNDS = 60
-# A component still failing after this many rounds in a row (each new hidden cell pinned in
-# turn by its own constraints, one round each) gets every shown cell of its pinning
-# constraints hidden at once.
-ESCALATE_AFTER = 5
 TRACE = bool(os.environ.get("MOGNAD_PROTECT_TRACE"))  # print each hidden cell and why
 
 
@@ -98,10 +90,9 @@ def _population(name: tuple) -> tuple:
     return (kind, key)
 
 
-def _choose(model: Model, cids, narrow: list[tuple], min_cell: int, every=False) -> set:
+def _choose(model: Model, cids, narrow: list[tuple], min_cell: int) -> set:
     """One shown cell to hide per narrow hidden count ((variable, its lower bound, the
-    constraints that pin it)), as `_population` units; ``every``: all the shown cells of
-    the constraints that pin it (for a component that keeps failing)."""
+    constraints that pin it)), as `_population` units."""
     by_var = defaultdict(list)
     for c in cids:
         for v in model.constraints[c][0][0]:
@@ -136,9 +127,6 @@ def _choose(model: Model, cids, narrow: list[tuple], min_cell: int, every=False)
         if not candidates:
             continue
         units = {_population(n) for n in candidates}
-        if every:
-            picks |= units
-            continue
         if units & picks:
             continue  # this round already opens one of its constraints
         # the hidden pair's interval is about as wide as the two counts together: a partner
@@ -245,7 +233,6 @@ def protect(con, min_cell: int, progress=None) -> ProtectResult:
     # constant becomes a variable that may still take its value), so every interval can
     # only widen from round to round. Later rounds audit only what was narrow, or is new.
     proven: set = set()
-    streak: Counter = Counter()  # rounds in a row a component failed (by its first variable)
     for rounds in range(MAX_ROUNDS + 1):
         model, _ = build_model_from(con)
         read_true_values_from(model, con)
@@ -254,31 +241,17 @@ def protect(con, min_cell: int, progress=None) -> ProtectResult:
             result.hidden_before = hidden
         result.hidden_after = hidden
         result.shown_after = len(model.shown)
-        bounds = propagate(model)
         picks: set = set()
         failing = 0
-        todo, narrow_by_component = [], []
+        todo = []
         for vids, cids in components(model):
             signature = frozenset(model.vars[v].name for v in vids)
             if signature in passed:
                 continue
-            # counts the outer bounds already show narrow: this component gets more hidden
-            # cells this round whatever its LPs would say, so they wait for the next round
-            sure = [
-                (v, math.ceil(bounds.lower[v] - 1e-6), bounds.pins(v))
-                for v in vids
-                if model.vars[v].audited
-                and model.vars[v].true_value != 0
-                and model.vars[v].name not in proven
-                and bounds.narrow(v, min_cell)
-            ]
-            if sure:
-                narrow_by_component.append((vids, cids, sure))
-                continue
             skip = frozenset(v for v in vids if model.vars[v].name in proven)
             todo.append((vids, cids, skip, signature))
         verdicts = check_many(model, [(v, c, k) for v, c, k, _ in todo], min_cell)
-        for (vids, cids, _, signature), verdict in zip(todo, verdicts, strict=True):
+        for (_vids, cids, _, signature), verdict in zip(todo, verdicts, strict=True):
             proven.update(model.vars[v].name for v in verdict.wide_vars)
             if verdict.failed:
                 raise ProtectError(
@@ -288,36 +261,26 @@ def protect(con, min_cell: int, progress=None) -> ProtectResult:
             if not verdict.narrow:
                 passed.add(signature)
                 continue
-            narrow_by_component.append(
-                (
-                    vids,
-                    cids,
-                    [
-                        (v, d["lower"], pins)
-                        for v, d, pins in zip(
-                            verdict.narrow_vars,
-                            verdict.narrow,
-                            verdict.narrow_binding,
-                            strict=True,
-                        )
-                    ],
-                )
-            )
-        failed_now: Counter = Counter()
-        for vids, cids, narrow in narrow_by_component:
             failing += 1
-            first = min(repr(model.vars[v].name) for v in vids)
-            failed_now[first] = streak[first] + 1
-            every = failed_now[first] > ESCALATE_AFTER
-            chosen = _choose(model, cids, narrow, min_cell, every=every)
+            chosen = _choose(
+                model,
+                cids,
+                [
+                    (v, d["lower"], pins)
+                    for v, d, pins in zip(
+                        verdict.narrow_vars, verdict.narrow, verdict.narrow_binding, strict=True
+                    )
+                ],
+                min_cell,
+            )
             if not chosen:
-                var = model.vars[narrow[0][0]]
+                first = verdict.narrow[0]
                 raise ProtectError(
                     "inget visat värde kvar att dölja / no shown cell left to hide for "
-                    f"{var.table} {'/'.join(map(str, var.key))} {var.column}"
+                    f"{first['table']} {'/'.join(first['key'])} {first['column']} "
+                    f"[{first['lower']}, {first['upper']}]"
                 )
             picks |= chosen
-        streak = failed_now
         result.rounds = rounds
         if not picks:
             result.seconds = time.monotonic() - started
