@@ -21,7 +21,8 @@ D = Dashboard(
         "**Övergripande mognadsindex** (0–100) per kommun, den senaste mätomgången bredvid "
         "0-mätningen och länets genomsnitt. Välj instrument, målgrupp och kön i filterpanelen. "
         "`..` = uppgift saknas eller för få svar; en saknad stapel betyder detsamma, aldrig "
-        "noll. Befolkning: Källa: Kolada.\n\n"
+        "noll. Befolkning: Källa: Kolada, hämtas varje natt (`mognad pull`); tom tills den "
+        "första hämtningen (demon hämtar inte).\n\n"
         "*Så räknas indexet:* varje svar blir 0–100, en persons kategoripoäng är medel av "
         "kategorins besvarade frågor (minst hälften), dimension och index är medel av dem, och "
         "kommunens index är medel över de svarande."
@@ -142,7 +143,8 @@ D.chart(
     0x28,
     "befolkning",
     "Invånare per kommun (Källa: Kolada)",
-    "Folkmängd senaste året som sammanhang. Källa: Kolada.",
+    "Folkmängd senaste året som sammanhang. Källa: Kolada, hämtas varje natt (`mognad pull`); "
+    "tom tills den första hämtningen.",
     "table",
     table(
         ["kommun", "year", "population", "source"],
