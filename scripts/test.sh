@@ -11,7 +11,7 @@ echo "[test] sqlfluff"
 .venv/pipeline/bin/sqlfluff lint dbt_project/models dbt_project/macros
 echo "[test] pytest"
 # Two workers by default (MOGNAD_TEST_WORKERS; 0 = one process): tests that share a session
-# fixture or start Airflow's servers stay together (groups in tests/conftest.py).
+# fixture stay on one worker (groups in tests/conftest.py).
 workers="${MOGNAD_TEST_WORKERS:-2}"
 dist=()
 [ "$workers" != 0 ] && dist=(-n "$workers" --dist loadgroup --no-loadscope-reorder)

@@ -63,12 +63,10 @@ class Browser:
         self._size = size
         self._context = None
         self.driver = None
-        self.starts = 0
 
     def _start(self):
         self._context = chromium(**self._size)
         self.driver = self._context.__enter__()
-        self.starts += 1
 
     def close(self) -> None:
         if self._context is not None:

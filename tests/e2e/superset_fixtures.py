@@ -84,7 +84,6 @@ class SupersetSession(requests.Session):
         super().__init__()
         self.base_url = base_url
         self._credentials = (username, password)
-        self.logins = 0
         self.login()
 
     def login(self) -> None:
@@ -103,7 +102,6 @@ class SupersetSession(requests.Session):
         csrf = super().request("GET", f"{self.base_url}/api/v1/security/csrf_token/", timeout=30)
         if csrf.status_code == 200:
             self.headers["X-CSRFToken"] = csrf.json()["result"]
-        self.logins += 1
 
     def request(self, method, url, *args, **kwargs):
         resp = super().request(method, url, *args, **kwargs)
